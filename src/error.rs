@@ -1,0 +1,266 @@
+//! The one error type of the library, with a stable [`ErrorKind`] that applications match on.
+//!
+//! Every message says what happened and what to do about it. No message ever contains the
+//! token: requests are described by method and path only.
+
+use serde::Deserialize;
+
+/// What went wrong, as a stable, matchable category.
+///
+/// The string forms (`as_str`) are the `kind` values of `ThreadtailError` in JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 401: the token is missing, invalid or expired.
+    Authentication,
+    /// 404: the session or thread does not exist.
+    NotFound,
+    /// 400: the server rejected the request (for example a foreign `Last-Event-ID`).
+    InvalidRequest,
+    /// 403: the token may not read this session.
+    Permission,
+    /// 429: too many requests.
+    RateLimited,
+    /// 5xx (and 529): the server failed.
+    Server,
+    /// Any other unexpected HTTP status (including 204 "stop").
+    Http,
+    /// A 200 response that is not `text/event-stream` (or not JSON on a list route).
+    ContentType,
+    /// The connection failed or dropped.
+    Network,
+    /// No byte arrived within the idle timeout.
+    Timeout,
+    /// An event's `data` was not a JSON object.
+    Decode,
+    /// One event was larger than the configured limit.
+    TooLarge,
+    /// An option passed by the application is invalid.
+    InvalidArgument,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name, as exposed to JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::Permission => "permission",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Server => "server",
+            ErrorKind::Http => "http",
+            ErrorKind::ContentType => "content_type",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Decode => "decode",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::InvalidArgument => "invalid_argument",
+        }
+    }
+
+    /// The kind an HTTP error status maps to.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::InvalidRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::Permission,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Http,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `error` object of the API's error body:
+/// `{"type":"error","request_id":"...","error":{"type":"not_found_error","message":"..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiError {
+    /// The server's `error.type`, for example `not_found_error`.
+    pub error_type: Option<String>,
+    /// The server's `error.message`.
+    pub message: Option<String>,
+    /// The body's `request_id`, for support requests.
+    pub request_id: Option<String>,
+    /// The server's `error.param`, when it names the offending parameter.
+    pub param: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireBody {
+    request_id: Option<String>,
+    error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(rename = "type")]
+    error_type: Option<String>,
+    message: Option<String>,
+    param: Option<String>,
+}
+
+impl ApiError {
+    /// Reads an API error body; `None` when the text is not one (HTML from a proxy, say).
+    pub fn parse(body: &str) -> Option<ApiError> {
+        let wire: WireBody = serde_json::from_str(body).ok()?;
+        let error = wire.error?;
+        Some(ApiError {
+            error_type: error.error_type,
+            message: error.message,
+            request_id: wire.request_id,
+            param: error.param,
+        })
+    }
+}
+
+/// Where in an event's `data` a JSON decode failed, with the event named and its text kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// The SSE `id:` of the event, if it had one.
+    pub event_id: Option<String>,
+    /// The SSE `event:` name (`message` when the block had none).
+    pub event_type: String,
+    /// 1-based line of the offending position in `data` (0 when not a syntax error).
+    pub line: usize,
+    /// 1-based column of the offending position in `data` (0 when not a syntax error).
+    pub column: usize,
+    /// What the decoder said.
+    pub reason: String,
+    /// The raw `data` text, untouched.
+    pub raw: String,
+}
+
+/// Every error the library reports.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The server answered with a status that is not 200 (or a stream-stopping 204).
+    #[error("{}", http_message(*.status, .api))]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The parsed error body, when the server sent one.
+        api: Option<ApiError>,
+        /// A `Retry-After` delay in milliseconds, when the server sent one.
+        retry_after_ms: Option<u64>,
+    },
+    /// The response was 200 but not of the expected content type.
+    #[error("the server answered 200 with content type {found:?}, expected {expected}; check that the base URL points at the API and not at a web page or proxy")]
+    ContentType {
+        /// The `Content-Type` received (empty when absent).
+        found: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The connection failed or dropped before the stream was over.
+    #[error("network error: {message}; the stream reconnects by itself unless retries are exhausted")]
+    Network {
+        /// What the runtime said.
+        message: String,
+    },
+    /// No byte (not even a keep-alive comment) arrived for `idle_ms`.
+    #[error("no data for {idle_ms} ms (not even a keep-alive); reconnecting. Raise idleTimeoutMs if the server is slow to send keep-alives")]
+    Timeout {
+        /// The idle timeout that elapsed.
+        idle_ms: u64,
+    },
+    /// An event's data could not be decoded; the stream goes on.
+    #[error("{}", decode_message(.0))]
+    Decode(Box<DecodeError>),
+    /// One event exceeded the size limit; it was skipped and the stream goes on.
+    #[error("an event exceeded the limit of {limit} bytes and was skipped; raise maxEventBytes if such events are expected")]
+    TooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// An option is invalid.
+    #[error("invalid option `{field}`: {message}")]
+    InvalidArgument {
+        /// The option's name as the application spelt it.
+        field: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+fn http_message(status: u16, api: &Option<ApiError>) -> String {
+    let advice = match status {
+        400 => "the request was rejected: check the ids, filters and Last-Event-ID",
+        401 => "authentication failed: the token is missing, invalid or expired",
+        403 => "permission denied: the token may not read this session",
+        404 => "not found: check the session id and thread id (and the base URL's path prefix)",
+        408 | 429 => "the server asked to slow down; retrying with backoff",
+        204 => "the server asked the client to stop (204 No Content); not reconnecting",
+        500..=599 => "server error; retrying with backoff",
+        _ => "unexpected HTTP status",
+    };
+    match api.as_ref().and_then(|a| a.message.as_deref()) {
+        Some(msg) => format!("HTTP {status}: {advice} (server says: {msg})"),
+        None => format!("HTTP {status}: {advice}"),
+    }
+}
+
+fn decode_message(e: &DecodeError) -> String {
+    let id = e.event_id.as_deref().unwrap_or("(no id)");
+    if e.line > 0 {
+        format!(
+            "event {id} of type {:?} is not valid JSON at line {} column {}: {}; the event is kept raw in `raw` and the stream goes on",
+            e.event_type, e.line, e.column, e.reason
+        )
+    } else {
+        format!(
+            "event {id} of type {:?} could not be decoded: {}; the event is kept raw in `raw` and the stream goes on",
+            e.event_type, e.reason
+        )
+    }
+}
+
+impl Error {
+    /// The stable category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Http { status, .. } => ErrorKind::from_status(*status),
+            Error::ContentType { .. } => ErrorKind::ContentType,
+            Error::Network { .. } => ErrorKind::Network,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Decode(_) => ErrorKind::Decode,
+            Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+        }
+    }
+
+    /// The HTTP status, for HTTP errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's error body, for HTTP errors that had one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Http { api, .. } => api.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the client retries after this error by itself.
+    ///
+    /// Network drops, idle time-outs, 408, 429 and 5xx are retried; every other HTTP status,
+    /// a wrong content type and invalid options are fatal. Decode and size errors concern one
+    /// event only: the stream goes on, so they are reported as not needing a retry.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Error::Http { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            Error::Network { .. } | Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+}

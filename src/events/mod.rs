@@ -1,0 +1,1 @@
+//! The typed event model (placeholder until the events module lands).

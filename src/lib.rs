@@ -1,0 +1,23 @@
+//! # threadtail
+//!
+//! Follow the live event stream of an agent session's thread over Server-Sent Events, with
+//! typed events, exact resume and clear errors. See the README for the JavaScript API.
+//!
+//! The crate is split into a pure core, tested natively with `cargo test`, and thin browser
+//! glue compiled only for `wasm32`:
+//!
+//! - [`sse`]: the WHATWG `text/event-stream` parser, push-based over bytes;
+//! - [`events`]: the typed event model and its tolerant decoder;
+//! - [`resume`]: retry policy, dedupe and the connection state machine;
+//! - [`request`]: URL and header building, id validation;
+//! - [`error`]: the error type and its stable kinds.
+#![deny(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod events;
+pub mod request;
+pub mod resume;
+pub mod sse;
+
+pub use error::{ApiError, DecodeError, Error, ErrorKind};

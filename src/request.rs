@@ -1,0 +1,1 @@
+//! URL and header building.

@@ -1,0 +1,1 @@
+//! Retry policy, dedupe and the connection state machine.

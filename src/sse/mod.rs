@@ -1,0 +1,1 @@
+//! The SSE parser.
