@@ -1,1 +1,415 @@
-//! URL and header building.
+//! URL and header building for the stream and list routes, and validation of what the
+//! application passes in. Pure: no browser types.
+//!
+//! Ids are percent-encoded as path segments, so no id can change the path (`../x`, `a/b`,
+//! `?q` stay inside their segment).
+
+use crate::error::Error;
+
+/// Which stream to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `GET {base}/sessions/{session}/threads/{thread}/stream`
+    Thread {
+        /// The session id (`sess_…`, `sesn_…`: any prefix is accepted).
+        session_id: String,
+        /// The thread id (`sthr_…`).
+        thread_id: String,
+    },
+    /// `GET {base}/sessions/{session}/events/stream`
+    Session {
+        /// The session id.
+        session_id: String,
+    },
+}
+
+/// The longest id accepted; real ids are about 40 characters.
+const MAX_ID_LEN: usize = 256;
+
+/// Checks an id the application passed: non-empty, not too long, no whitespace or control
+/// characters. Prefixes are not enforced, since providers differ (`sess_` and `sesn_`).
+pub fn validate_id(field: &'static str, value: &str) -> Result<(), Error> {
+    let problem = if value.is_empty() {
+        Some("is empty; pass the id as the API returned it".to_owned())
+    } else if value.len() > MAX_ID_LEN {
+        Some(format!(
+            "is {} bytes long, more than the {MAX_ID_LEN} an id can be",
+            value.len()
+        ))
+    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some(
+            "contains whitespace or a control character; check for a stray newline or space"
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(Error::InvalidArgument { field, message }),
+        None => Ok(()),
+    }
+}
+
+/// Checks and normalises the base URL: an absolute `http(s)` URL, or a path starting with
+/// `/` (same-origin in a browser); no query or fragment; the trailing slash removed.
+pub fn normalize_base_url(base: &str) -> Result<String, Error> {
+    let trimmed = base.trim();
+    let invalid = |message: &str| Error::InvalidArgument {
+        field: "baseUrl",
+        message: message.to_owned(),
+    };
+    if trimmed.is_empty() {
+        return Err(invalid(
+            "is empty; pass the API root, for example https://api.example.com/v1",
+        ));
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let absolute = lower.starts_with("http://") || lower.starts_with("https://");
+    if !absolute && !trimmed.starts_with('/') {
+        return Err(invalid(
+            "must be an absolute http(s) URL or a path starting with /",
+        ));
+    }
+    if trimmed.contains(['?', '#']) {
+        return Err(invalid(
+            "must not contain a query or fragment; pass filters as options",
+        ));
+    }
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("contains whitespace or a control character"));
+    }
+    Ok(trimmed.trim_end_matches('/').to_owned())
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
+pub fn encode_segment(segment: &str) -> String {
+    encode(segment, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    })
+}
+
+/// Percent-encodes a query component (name or value).
+pub fn encode_query(value: &str) -> String {
+    encode(value, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'*')
+    })
+}
+
+fn encode(value: &str, keep: impl Fn(u8) -> bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+    out
+}
+
+impl Target {
+    /// Validates the ids.
+    pub fn validate(&self) -> Result<(), Error> {
+        match self {
+            Target::Thread {
+                session_id,
+                thread_id,
+            } => {
+                validate_id("sessionId", session_id)?;
+                validate_id("threadId", thread_id)
+            }
+            Target::Session { session_id } => validate_id("sessionId", session_id),
+        }
+    }
+
+    /// The session id.
+    pub fn session_id(&self) -> &str {
+        match self {
+            Target::Thread { session_id, .. } | Target::Session { session_id } => session_id,
+        }
+    }
+
+    /// The thread id, for a thread stream.
+    pub fn thread_id(&self) -> Option<&str> {
+        match self {
+            Target::Thread { thread_id, .. } => Some(thread_id),
+            Target::Session { .. } => None,
+        }
+    }
+
+    /// The stream URL under a normalised base URL, with the `type` filter (comma-separated,
+    /// as the API reference documents it) when `types` is not empty.
+    pub fn stream_url(&self, base: &str, types: &[String]) -> String {
+        let mut url = match self {
+            Target::Thread {
+                session_id,
+                thread_id,
+            } => format!(
+                "{base}/sessions/{}/threads/{}/stream",
+                encode_segment(session_id),
+                encode_segment(thread_id)
+            ),
+            Target::Session { session_id } => {
+                format!(
+                    "{base}/sessions/{}/events/stream",
+                    encode_segment(session_id)
+                )
+            }
+        };
+        push_types(&mut url, types);
+        url
+    }
+
+    /// The REST history route: `{base}/sessions/{sid}/threads/{tid}/events` (thread) or
+    /// `{base}/sessions/{sid}/events` (session), with paging and the type filter.
+    pub fn history_url(
+        &self,
+        base: &str,
+        types: &[String],
+        limit: Option<u32>,
+        page: Option<&str>,
+    ) -> String {
+        let mut url = match self {
+            Target::Thread {
+                session_id,
+                thread_id,
+            } => format!(
+                "{base}/sessions/{}/threads/{}/events",
+                encode_segment(session_id),
+                encode_segment(thread_id)
+            ),
+            Target::Session { session_id } => {
+                format!("{base}/sessions/{}/events", encode_segment(session_id))
+            }
+        };
+        push_types(&mut url, types);
+        push_paging(&mut url, limit, page);
+        url
+    }
+}
+
+/// `{base}/sessions/{sid}/threads` with paging and a status filter (`statuses[]=`).
+pub fn threads_url(
+    base: &str,
+    session_id: &str,
+    statuses: &[String],
+    limit: Option<u32>,
+    page: Option<&str>,
+) -> String {
+    let mut url = format!("{base}/sessions/{}/threads", encode_segment(session_id));
+    for s in statuses {
+        push_param(&mut url, "statuses[]", s);
+    }
+    push_paging(&mut url, limit, page);
+    url
+}
+
+fn push_types(url: &mut String, types: &[String]) {
+    if !types.is_empty() {
+        let joined = types
+            .iter()
+            .map(|t| encode_query(t))
+            .collect::<Vec<_>>()
+            .join(",");
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("type=");
+        url.push_str(&joined);
+    }
+}
+
+fn push_paging(url: &mut String, limit: Option<u32>, page: Option<&str>) {
+    if let Some(limit) = limit {
+        push_param(url, "limit", &limit.to_string());
+    }
+    if let Some(page) = page {
+        push_param(url, "page", page);
+    }
+}
+
+fn push_param(url: &mut String, name: &str, value: &str) {
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(&encode_query(name));
+    url.push('=');
+    url.push_str(&encode_query(value));
+}
+
+/// Checks the event type names of a filter: non-empty, no commas (they separate names).
+pub fn validate_types(types: &[String]) -> Result<(), Error> {
+    for t in types {
+        if t.is_empty() || t.contains(',') || t.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::InvalidArgument {
+                field: "types",
+                message: format!(
+                    "{t:?} is not an event type name; pass names such as \"agent.message\""
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a `Content-Type` is `text/event-stream`, parameters (such as `charset`) allowed.
+pub fn is_event_stream(content_type: &str) -> bool {
+    media_type(content_type).eq_ignore_ascii_case("text/event-stream")
+}
+
+/// Whether a `Content-Type` is JSON (`application/json` or `application/*+json`).
+pub fn is_json(content_type: &str) -> bool {
+    let m = media_type(content_type).to_ascii_lowercase();
+    m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+}
+
+fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
+}
+
+/// Header names the library sets itself; extra headers may not override them.
+pub const RESERVED_HEADERS: &[&str] = &["accept", "last-event-id"];
+
+/// Checks an extra header the application passed.
+pub fn validate_header(name: &str, value: &str) -> Result<(), Error> {
+    let token_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !token_ok {
+        return Err(Error::InvalidArgument {
+            field: "headers",
+            message: format!("{name:?} is not a valid header name"),
+        });
+    }
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(Error::InvalidArgument {
+            field: "headers",
+            message: format!(
+                "{name:?} is set by the library; use the lastEventId option for resume points"
+            ),
+        });
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(Error::InvalidArgument {
+            field: "headers",
+            message: format!("the value of {name:?} contains a line break or NUL"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(s: &str, t: &str) -> Target {
+        Target::Thread {
+            session_id: s.into(),
+            thread_id: t.into(),
+        }
+    }
+
+    #[test]
+    fn stream_urls() {
+        let base = normalize_base_url("https://api.example.com/api/v1/cloud/").unwrap();
+        assert_eq!(
+            thread("sess_1", "sthr_2").stream_url(&base, &[]),
+            "https://api.example.com/api/v1/cloud/sessions/sess_1/threads/sthr_2/stream"
+        );
+        assert_eq!(
+            thread("sess_1", "sthr_2").stream_url(&base, &["a.b".into(), "c_d".into()]),
+            "https://api.example.com/api/v1/cloud/sessions/sess_1/threads/sthr_2/stream?type=a.b,c_d"
+        );
+        assert_eq!(
+            Target::Session {
+                session_id: "sesn_9".into()
+            }
+            .stream_url("/v1", &[]),
+            "/v1/sessions/sesn_9/events/stream"
+        );
+    }
+
+    #[test]
+    fn ids_cannot_change_the_path() {
+        let url = thread("../admin", "a/b?c#d").stream_url("http://h/v1", &[]);
+        assert_eq!(
+            url,
+            "http://h/v1/sessions/..%2Fadmin/threads/a%2Fb%3Fc%23d/stream"
+        );
+        let url = thread("sess_日本", "sthr_%").stream_url("http://h/v1", &[]);
+        assert_eq!(
+            url,
+            "http://h/v1/sessions/sess_%E6%97%A5%E6%9C%AC/threads/sthr_%25/stream"
+        );
+    }
+
+    #[test]
+    fn list_urls() {
+        assert_eq!(
+            threads_url(
+                "http://h/v1",
+                "sess_1",
+                &["running".into()],
+                Some(2),
+                Some("p 2")
+            ),
+            "http://h/v1/sessions/sess_1/threads?statuses%5B%5D=running&limit=2&page=p%202"
+        );
+        assert_eq!(
+            thread("s", "t").history_url("http://h/v1", &["x".into()], Some(10), None),
+            "http://h/v1/sessions/s/threads/t/events?type=x&limit=10"
+        );
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(
+            normalize_base_url(" http://h:1/v1// ").unwrap(),
+            "http://h:1/v1"
+        );
+        assert_eq!(normalize_base_url("/v1/").unwrap(), "/v1");
+        for bad in [
+            "",
+            "api.example.com/v1",
+            "ftp://h",
+            "http://h/v1?x=1",
+            "http://h/v 1",
+        ] {
+            let err = normalize_base_url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn id_rules() {
+        assert!(validate_id("sessionId", "sess_019f").is_ok());
+        assert!(validate_id("sessionId", "sesn_019f").is_ok());
+        for bad in ["", "sess 1", "sess_1\n", &"x".repeat(300)] {
+            let err = validate_id("sessionId", bad).unwrap_err();
+            assert!(err.to_string().contains("sessionId"), "{err}");
+        }
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(is_event_stream("text/event-stream"));
+        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
+        assert!(!is_event_stream("text/html"));
+        assert!(!is_event_stream(""));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/problem+json"));
+        assert!(!is_json("text/json"));
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(validate_header("x-api-key", "k").is_ok());
+        assert!(validate_header("anthropic-beta", "a,b").is_ok());
+        assert!(validate_header("Last-Event-ID", "1").is_err());
+        assert!(validate_header("bad name", "1").is_err());
+        assert!(validate_header("x-a", "1\r\nInjected: yes").is_err());
+        assert!(validate_types(&["a,b".into()]).is_err());
+        assert!(validate_types(&["agent.message".into()]).is_ok());
+    }
+}

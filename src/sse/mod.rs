@@ -24,7 +24,7 @@
 //! ```
 
 mod parser;
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub use parser::{Item, Parser, Sink, SseEvent, DEFAULT_MAX_EVENT_BYTES};

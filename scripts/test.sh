@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# npm test: every check, in order, stopping at the first failure, then a one-line summary.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scratch="$ROOT/.tmp/test"
+rm -rf "$scratch" && mkdir -p "$scratch"
+# Each Chromium session leaves files in TMPDIR: keep them in a scratch folder removed at exit.
+export TMPDIR="$scratch"
+trap 'stop_servers; rm -rf "$scratch"' EXIT
+
+passed=0; failed=0; steps=0
+started=$SECONDS
+log="$scratch/step.log"
+
+# count_from_log: adds the test counts that cargo, wasm-bindgen-test and node printed.
+count_from_log() {
+  local p f
+  p=$(grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{s+=$6} END {print s+0}')
+  p=$((p + $(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -Eo '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  p=$((p + $(grep -Eo '^checks: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')))
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+step() {
+  local name=$1; shift
+  steps=$((steps + 1))
+  printf '\n== %s\n' "$name"
+  local t0=$SECONDS
+  if "$@" 2>&1 | tee "$log"; then
+    count_from_log
+    printf -- '-- %s: ok (%ss)\n' "$name" $((SECONDS - t0))
+  else
+    count_from_log
+    printf -- '-- %s: FAILED\n' "$name"
+    printf '\nsummary: %d passed, %d failed\n' "$passed" "$((failed > 0 ? failed : 1))"
+    exit 1
+  fi
+}
+
+step "setup" bash scripts/setup.sh
+step "cargo fmt --check" cargo fmt --all --check
+step "cargo clippy (native)" cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo clippy (wasm32)" cargo clippy --lib --tests --target wasm32-unknown-unknown --quiet -- -D warnings
+step "cargo test (native)" cargo test --workspace --quiet
+step "build the npm package" bash scripts/build.sh
+
+start_server SERVER_URL --scenario empty --keepalive-ms 1000
+export THREADTAIL_TEST_SERVER="$SERVER_URL"
+export WASM_BINDGEN_TEST_TIMEOUT=180
+step "wasm-bindgen-test in headless Chromium" \
+  env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome . -- --test browser
+step "wasm-bindgen-test in headless Firefox" \
+  wasm-pack test --headless --firefox . -- --test browser
+step "JavaScript tests of the built package (Node)" node --test --test-concurrency=1 tests/js/
+if [ -f tests/ts/tsconfig.json ]; then
+  step "TypeScript: usage compiles, mistakes do not" node tests/ts/check.mjs
+fi
+if [ -f tests/e2e/demo.e2e.mjs ]; then
+  step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
+fi
+stop_servers
+
+printf '\nnpm test: %d steps in %ss\n' "$steps" $((SECONDS - started))
+printf 'summary: %d passed, %d failed\n' "$passed" "$failed"

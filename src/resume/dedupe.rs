@@ -1,0 +1,179 @@
+//! Every event once, in bounded memory, whether or not the server honours `Last-Event-ID`.
+//!
+//! Two rules, in order:
+//! 1. A window of the most recent ids with a hash of their `data`: an id seen again with the
+//!    same data is a duplicate; with different data it is an update (one provider sends a
+//!    user event first queued, then processed, under one id).
+//! 2. Beyond the window, ids of this API sort in creation order (`evt_019f…`, time-ordered): an
+//!    id that sorts at or below the newest id delivered (or the resume point the application
+//!    gave), with the same prefix and length, was delivered before: a duplicate. Ids that
+//!    cannot be compared that way (other lengths or prefixes) are only deduped by the window.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+/// What an incoming id is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Never delivered: deliver it.
+    New,
+    /// Delivered before with other content: deliver it again, flagged as an update.
+    Update,
+    /// Delivered before with the same content (or older than the resume point): skip it.
+    Duplicate,
+}
+
+/// The dedupe state of one stream.
+#[derive(Debug, Clone)]
+pub struct Dedupe {
+    capacity: usize,
+    hashes: HashMap<String, u64>,
+    order: VecDeque<String>,
+    newest: Option<String>,
+}
+
+/// The default number of recent ids remembered.
+pub const DEFAULT_WINDOW: usize = 4096;
+
+impl Default for Dedupe {
+    fn default() -> Self {
+        Dedupe::new(DEFAULT_WINDOW)
+    }
+}
+
+impl Dedupe {
+    /// Remembers up to `capacity` recent ids.
+    pub fn new(capacity: usize) -> Dedupe {
+        Dedupe {
+            capacity: capacity.max(1),
+            hashes: HashMap::new(),
+            order: VecDeque::new(),
+            newest: None,
+        }
+    }
+
+    /// Starts after a resume point: ids at or below it are duplicates.
+    pub fn resume_after(&mut self, id: &str) {
+        if !id.is_empty() {
+            self.newest = Some(id.to_owned());
+        }
+    }
+
+    /// Classifies an event and remembers it. Events without an id are always new.
+    pub fn check(&mut self, id: &str, data: &str) -> Seen {
+        if id.is_empty() {
+            return Seen::New;
+        }
+        let hash = hash_of(data);
+        if let Some(old) = self.hashes.get_mut(id) {
+            if *old == hash {
+                return Seen::Duplicate;
+            }
+            *old = hash;
+            return Seen::Update;
+        }
+        if let Some(newest) = &self.newest {
+            if comparable(id, newest) && id <= newest.as_str() {
+                return Seen::Duplicate;
+            }
+        }
+        if self.order.len() == self.capacity {
+            if let Some(evicted) = self.order.pop_front() {
+                self.hashes.remove(&evicted);
+            }
+        }
+        self.hashes.insert(id.to_owned(), hash);
+        self.order.push_back(id.to_owned());
+        let newer = match &self.newest {
+            Some(n) => !comparable(id, n) || id > n.as_str(),
+            None => true,
+        };
+        if newer {
+            self.newest = Some(id.to_owned());
+        }
+        Seen::New
+    }
+
+    /// How many ids are remembered now.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no id is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// Two ids compare by creation order when they have the same length and the same prefix up to
+/// the last `_` (`evt_…`, `sevt_…`).
+fn comparable(a: &str, b: &str) -> bool {
+    let prefix = |s: &str| s.rfind('_').map(|i| s[..=i].to_owned()).unwrap_or_default();
+    a.len() == b.len() && prefix(a) == prefix(b)
+}
+
+fn hash_of(data: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_and_updates() {
+        let mut d = Dedupe::new(8);
+        assert_eq!(d.check("evt_01", "a"), Seen::New);
+        assert_eq!(d.check("evt_01", "a"), Seen::Duplicate);
+        assert_eq!(d.check("evt_01", "b"), Seen::Update);
+        assert_eq!(d.check("evt_01", "b"), Seen::Duplicate);
+        assert_eq!(d.check("evt_02", "a"), Seen::New);
+        assert_eq!(d.check("", "a"), Seen::New);
+        assert_eq!(d.check("", "a"), Seen::New);
+    }
+
+    #[test]
+    fn a_full_replay_after_reconnect_is_skipped_beyond_the_window() {
+        let mut d = Dedupe::new(16);
+        let ids: Vec<String> = (0..1000).map(|i| format!("evt_{i:06}")).collect();
+        for id in &ids {
+            assert_eq!(d.check(id, id), Seen::New);
+        }
+        assert_eq!(d.len(), 16);
+        // The server ignores Last-Event-ID and replays everything: nothing is delivered twice.
+        for id in &ids {
+            assert_eq!(d.check(id, id), Seen::Duplicate, "{id}");
+        }
+        assert_eq!(d.check("evt_001000", "x"), Seen::New);
+    }
+
+    #[test]
+    fn resume_point_from_the_application() {
+        let mut d = Dedupe::default();
+        d.resume_after("evt_000500");
+        assert_eq!(d.check("evt_000001", "x"), Seen::Duplicate);
+        assert_eq!(d.check("evt_000500", "x"), Seen::Duplicate);
+        assert_eq!(d.check("evt_000501", "x"), Seen::New);
+    }
+
+    #[test]
+    fn incomparable_ids_rely_on_the_window() {
+        let mut d = Dedupe::new(2);
+        assert_eq!(d.check("b-1", "x"), Seen::New);
+        assert_eq!(d.check("a-22", "x"), Seen::New);
+        assert_eq!(d.check("zz", "x"), Seen::New);
+        assert_eq!(d.check("zz", "x"), Seen::Duplicate);
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let mut d = Dedupe::new(100);
+        for i in 0..100_000 {
+            d.check(&format!("evt_{i:08}"), "x");
+        }
+        assert_eq!(d.len(), 100);
+        assert_eq!(d.hashes.len(), 100);
+    }
+}
