@@ -1,1 +1,49 @@
-fn main() {}
+//! `threadtail-devserver --addr 127.0.0.1:PORT --token TOKEN [...]` (see `--help`).
+
+use std::io::Write;
+
+use threadtail_devserver::config::{Cli, HELP};
+use threadtail_devserver::{serve, Config};
+
+#[tokio::main]
+async fn main() {
+    let config = match Config::from_args(std::env::args().skip(1)) {
+        Ok(Cli::Run(c)) => c,
+        Ok(Cli::Help) => {
+            print!("{HELP}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("threadtail-devserver: {e}");
+            std::process::exit(2);
+        }
+    };
+    let bases = config.api_bases();
+    let control = config.control;
+    let (addr, handle) = match serve(config).await {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("threadtail-devserver: cannot listen: {e}");
+            std::process::exit(1);
+        }
+    };
+    // Test scripts read this first line to learn the port: print and flush it at once.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = out.flush();
+    drop(out);
+    eprintln!(
+        "threadtail-devserver: API under {}; control API {}",
+        bases.join(", "),
+        if control { "at /_control" } else { "off" }
+    );
+    tokio::select! {
+        _ = handle_signal() => {}
+        _ = std::future::pending::<()>() => {}
+    }
+    handle.shutdown().await;
+}
+
+async fn handle_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,265 @@
+//! Server configuration and the hand-written command-line parser.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which scenario the server plays at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// A looping multi-agent session (`sess_demo0000000000000000000000000001`).
+    Demo,
+    /// No session at all; tests create what they need through `/_control`.
+    Empty,
+}
+
+/// What a stream connection without `Last-Event-ID` receives first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMode {
+    /// The complete history of the thread (or session), then live events.
+    Replay,
+    /// Live events only.
+    Tail,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// The bearer token every API request must carry.
+    pub token: String,
+    /// Scenario played at start-up.
+    pub scenario: Scenario,
+    /// Pace multiplier of the scenario (2.0 = twice as fast).
+    pub speed: f64,
+    /// History behaviour of stream connections without `Last-Event-ID`.
+    pub history: HistoryMode,
+    /// Interval of `: heartbeat` comments on open streams.
+    pub keepalive: Duration,
+    /// Directory served at `/` (static files), if any.
+    pub static_dir: Option<PathBuf>,
+    /// Extra mount points of the API routes besides `/v1` (normalised: leading `/`, no trailing `/`).
+    pub prefixes: Vec<String>,
+    /// Whether `/_control` is mounted.
+    pub control: bool,
+    /// Seed of the scenario's pseudo-random choices.
+    pub seed: u64,
+}
+
+/// The token used when `--token` is not given.
+pub const DEFAULT_TOKEN: &str = "devtoken";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: DEFAULT_TOKEN.to_string(),
+            scenario: Scenario::Demo,
+            speed: 1.0,
+            history: HistoryMode::Replay,
+            keepalive: Duration::from_millis(15_000),
+            static_dir: None,
+            prefixes: Vec::new(),
+            control: true,
+            seed: 1,
+        }
+    }
+}
+
+/// Result of parsing the command line.
+#[derive(Debug)]
+pub enum Cli {
+    /// Start the server with this configuration.
+    Run(Config),
+    /// `--help` was asked for.
+    Help,
+}
+
+/// The text printed by `--help`.
+pub const HELP: &str = "\
+threadtail-devserver: a reference server for the thread stream API
+
+USAGE:
+    threadtail-devserver [OPTIONS]
+
+OPTIONS:
+    --addr HOST:PORT       address to bind (default 127.0.0.1:0; port 0 picks a free port)
+    --token TOKEN          bearer token required by the API (default devtoken)
+    --scenario demo|empty  start-up scenario (default demo)
+    --speed FACTOR         pace multiplier of the scenario, > 0 (default 1.0)
+    --history replay|tail  replay the full history on connect, or live only (default replay)
+    --keepalive-ms N       interval of ': heartbeat' comments in ms, > 0 (default 15000)
+    --static DIR           serve the files of DIR at /
+    --prefix PATH          extra mount of the API routes (e.g. /api/v1/cloud); repeatable
+    --no-control           do not mount the /_control API
+    --seed N               seed of the scenario (default 1)
+    -h, --help             print this help
+
+The first line on stdout is 'listening on http://ADDR'.
+";
+
+impl Config {
+    /// Parses command-line arguments (without the program name).
+    ///
+    /// Accepts `--name value` and `--name=value`.
+    pub fn from_args<I, S>(args: I) -> Result<Cli, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut config = Config::default();
+        let mut args = args.into_iter().map(Into::into);
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = |what: &str| -> Result<String, String> {
+                match inline.clone() {
+                    Some(v) => Ok(v),
+                    None => args.next().ok_or_else(|| format!("{name} needs {what}")),
+                }
+            };
+            match name.as_str() {
+                "-h" | "--help" => return Ok(Cli::Help),
+                "--addr" => {
+                    let v = value("an address")?;
+                    config.addr = v
+                        .parse()
+                        .map_err(|_| format!("--addr: bad address '{v}'"))?;
+                }
+                "--token" => {
+                    config.token = value("a token")?;
+                    if config.token.is_empty() {
+                        return Err("--token must not be empty".into());
+                    }
+                }
+                "--scenario" => {
+                    config.scenario = match value("demo|empty")?.as_str() {
+                        "demo" => Scenario::Demo,
+                        "empty" => Scenario::Empty,
+                        other => return Err(format!("--scenario: unknown scenario '{other}'")),
+                    }
+                }
+                "--speed" => {
+                    let v = value("a factor")?;
+                    let speed: f64 = v
+                        .parse()
+                        .map_err(|_| format!("--speed: bad number '{v}'"))?;
+                    if !(speed.is_finite() && speed > 0.0) {
+                        return Err("--speed must be a positive number".into());
+                    }
+                    config.speed = speed;
+                }
+                "--history" => {
+                    config.history = match value("replay|tail")?.as_str() {
+                        "replay" => HistoryMode::Replay,
+                        "tail" => HistoryMode::Tail,
+                        other => return Err(format!("--history: unknown mode '{other}'")),
+                    }
+                }
+                "--keepalive-ms" => {
+                    let v = value("milliseconds")?;
+                    let ms: u64 = v
+                        .parse()
+                        .map_err(|_| format!("--keepalive-ms: bad number '{v}'"))?;
+                    if ms == 0 {
+                        return Err("--keepalive-ms must be > 0".into());
+                    }
+                    config.keepalive = Duration::from_millis(ms);
+                }
+                "--static" => config.static_dir = Some(PathBuf::from(value("a directory")?)),
+                "--prefix" => {
+                    let p = normalize_prefix(&value("a path")?)?;
+                    if !config.prefixes.contains(&p) {
+                        config.prefixes.push(p);
+                    }
+                }
+                "--no-control" => config.control = false,
+                "--seed" => {
+                    let v = value("a number")?;
+                    config.seed = v.parse().map_err(|_| format!("--seed: bad number '{v}'"))?;
+                }
+                other => return Err(format!("unknown option '{other}' (see --help)")),
+            }
+        }
+        Ok(Cli::Run(config))
+    }
+
+    /// The API mount points: `/v1` and every `--prefix`, without duplicates.
+    pub fn api_bases(&self) -> Vec<String> {
+        let mut bases = vec!["/v1".to_string()];
+        for p in &self.prefixes {
+            if !bases.contains(p) {
+                bases.push(p.clone());
+            }
+        }
+        bases
+    }
+}
+
+/// Normalises a mount path: one leading `/`, no trailing `/`, no route syntax.
+pub fn normalize_prefix(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        return Err("--prefix must not be empty or '/'".into());
+    }
+    if trimmed.contains(['{', '}', '*', '?', '#']) || trimmed.starts_with("_control") {
+        return Err(format!("--prefix: unsupported path '{raw}'"));
+    }
+    Ok(format!("/{trimmed}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_option() {
+        let cli = Config::from_args([
+            "--addr",
+            "127.0.0.1:8080",
+            "--token=abc",
+            "--scenario",
+            "empty",
+            "--speed",
+            "2.5",
+            "--history",
+            "tail",
+            "--keepalive-ms",
+            "100",
+            "--static",
+            "www",
+            "--prefix",
+            "api/v1/cloud/",
+            "--no-control",
+            "--seed",
+            "7",
+        ])
+        .unwrap();
+        let Cli::Run(c) = cli else {
+            panic!("expected run")
+        };
+        assert_eq!(c.addr.port(), 8080);
+        assert_eq!(c.token, "abc");
+        assert_eq!(c.scenario, Scenario::Empty);
+        assert_eq!(c.speed, 2.5);
+        assert_eq!(c.history, HistoryMode::Tail);
+        assert_eq!(c.keepalive, Duration::from_millis(100));
+        assert_eq!(c.static_dir, Some(PathBuf::from("www")));
+        assert_eq!(c.api_bases(), vec!["/v1", "/api/v1/cloud"]);
+        assert!(!c.control);
+        assert_eq!(c.seed, 7);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(Config::from_args(["--speed", "0"]).is_err());
+        assert!(Config::from_args(["--speed", "x"]).is_err());
+        assert!(Config::from_args(["--bogus"]).is_err());
+        assert!(Config::from_args(["--addr"]).is_err());
+        assert!(Config::from_args(["--prefix", "/"]).is_err());
+        assert!(matches!(Config::from_args(["--help"]), Ok(Cli::Help)));
+    }
+}

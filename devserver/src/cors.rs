@@ -1,0 +1,80 @@
+//! CORS on every route (errors and streams included), preflights, Private Network Access.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Methods the server answers.
+pub const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+/// Headers allowed when a preflight does not list any.
+pub const DEFAULT_ALLOW_HEADERS: &str =
+    "Authorization, Last-Event-ID, Accept, Content-Type, Cache-Control, X-Requested-With, X-Api-Key";
+/// Response headers a page may read.
+pub const EXPOSE_HEADERS: &str = "Retry-After, Content-Type, Request-Id";
+/// How long a browser may cache a preflight, in seconds.
+pub const MAX_AGE: &str = "600";
+
+/// Middleware: answers preflights with 204 and adds CORS headers to every response.
+pub async fn cors(req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if req.method() == Method::OPTIONS {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NO_CONTENT;
+        let h = res.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOW_METHODS),
+        );
+        let allow_headers = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .filter(|v| !v.as_bytes().trim_ascii().is_empty())
+            .cloned()
+            .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOW_HEADERS));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE),
+        );
+        let pna = req
+            .headers()
+            .get("access-control-request-private-network")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        if pna {
+            h.insert(
+                "access-control-allow-private-network",
+                HeaderValue::from_static("true"),
+            );
+        }
+        add_common(h, origin);
+        return res;
+    }
+    let mut res = next.run(req).await;
+    add_common(res.headers_mut(), origin);
+    res
+}
+
+fn add_common(h: &mut HeaderMap, origin: Option<HeaderValue>) {
+    match origin {
+        Some(o) => {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        None => {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+    }
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+}

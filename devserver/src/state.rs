@@ -1,0 +1,115 @@
+//! The state shared by every handler: configuration, store, faults, open streams, request log.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::faults::Faults;
+use crate::store::Store;
+
+/// Shared application state (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The configuration the server was started with.
+    pub config: Arc<Config>,
+    /// Sessions, threads, events.
+    pub store: Arc<Store>,
+    /// Armed faults.
+    pub faults: Arc<Faults>,
+    /// Open streams, and the signal that closes them.
+    pub streams: Arc<Streams>,
+    /// Requests received on the API routes.
+    pub requests: Arc<RequestLog>,
+}
+
+/// Tracks open stream connections and can close them all.
+#[derive(Debug)]
+pub struct Streams {
+    open: AtomicUsize,
+    generation: watch::Sender<u64>,
+}
+
+impl Default for Streams {
+    fn default() -> Self {
+        Streams {
+            open: AtomicUsize::new(0),
+            generation: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Streams {
+    /// Registers a stream; it counts as open until the guard is dropped, and must end when the
+    /// receiver changes.
+    pub fn register(self: &Arc<Self>) -> (StreamGuard, watch::Receiver<u64>) {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        (
+            StreamGuard {
+                streams: self.clone(),
+            },
+            self.generation.subscribe(),
+        )
+    }
+
+    /// Number of open streams.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Tells every open stream to end now; returns how many were open.
+    pub fn close_all(&self) -> usize {
+        let n = self.open();
+        self.generation.send_modify(|g| *g += 1);
+        n
+    }
+}
+
+/// Keeps a stream counted as open.
+#[derive(Debug)]
+pub struct StreamGuard {
+    streams: Arc<Streams>,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.streams.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Maximum number of requests kept by the log (the oldest are dropped first).
+pub const REQUEST_LOG_LIMIT: usize = 10_000;
+
+/// The requests received on the API routes, oldest first.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    entries: Mutex<VecDeque<Value>>,
+}
+
+impl RequestLog {
+    /// Records one request (`{"method","path","query","headers","at"}`).
+    pub fn push(&self, entry: Value) {
+        let mut e = self.lock();
+        if e.len() >= REQUEST_LOG_LIMIT {
+            e.pop_front();
+        }
+        e.push_back(entry);
+    }
+
+    /// Every recorded request, oldest first.
+    pub fn all(&self) -> Vec<Value> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// Forgets every request.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Value>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
