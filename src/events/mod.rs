@@ -45,6 +45,8 @@ mod stop_reason;
 mod values;
 
 #[cfg(test)]
+mod dts_drift;
+#[cfg(test)]
 mod tests;
 
 pub use content::{Content, ContentBlock};

@@ -1,0 +1,358 @@
+//! Drift test: `types/events.d.ts` (hand-written) must declare what the Rust model types.
+//!
+//! A small reader of the declarations (comments stripped, braces matched) is enough: the file
+//! is ours and uses a handful of forms. Every problem is collected and reported at once, each
+//! saying which side to fix.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::payload::NESTED_RECORDS;
+use super::{
+    known_fields, ContentBlock, Direction, Role, StopReason, ThreadStatus, ENVELOPE_FIELDS,
+    KNOWN_TYPES,
+};
+
+const DTS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/types/events.d.ts");
+const DTS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/types/events.d.ts"));
+
+/// Removes `//` and `/* */` comments, leaving string literals alone.
+fn strip_comments(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push(c);
+                for s in chars.by_ref() {
+                    out.push(s);
+                    if s == '"' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for s in chars.by_ref() {
+                    if s == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for s in chars.by_ref() {
+                    if last == '*' && s == '/' {
+                        break;
+                    }
+                    last = s;
+                }
+                out.push(' ');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The text of `export interface NAME ... { BODY }`: (heritage clause, body).
+fn interface<'a>(src: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
+    let head = format!("export interface {name}");
+    let mut from = 0;
+    let start = loop {
+        let at = from + src[from..].find(&head)?;
+        let after = at + head.len();
+        let next = src[after..].chars().next()?;
+        if !(next.is_alphanumeric() || next == '_') {
+            break after;
+        }
+        from = after;
+    };
+    let open = start + src[start..].find('{')?;
+    let mut depth = 0usize;
+    for (offset, c) in src[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&src[start..open], &src[open + 1..open + offset]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The text of `export type NAME = ...;`.
+fn type_alias<'a>(src: &'a str, name: &str) -> Option<&'a str> {
+    let head = format!("export type {name} =");
+    let start = src.find(&head)? + head.len();
+    let end = start + src[start..].find(';')?;
+    Some(&src[start..end])
+}
+
+/// The members of an interface body, by name (quotes removed), with their type text;
+/// index signatures are skipped.
+fn members(body: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut depth = 0i32;
+    let mut statement = String::new();
+    let mut flush = |statement: &mut String| {
+        let text = statement.trim();
+        if !text.is_empty() && !text.starts_with('[') {
+            if let Some(colon) = text.find(':') {
+                let name = text[..colon].trim().trim_end_matches('?').trim_matches('"');
+                out.insert(name.to_owned(), text[colon + 1..].trim().to_owned());
+            }
+        }
+        statement.clear();
+    };
+    for c in body.chars() {
+        match c {
+            '{' | '(' | '[' | '<' => depth += 1,
+            '}' | ')' | ']' | '>' => depth -= 1,
+            ';' if depth == 0 => {
+                flush(&mut statement);
+                continue;
+            }
+            _ => {}
+        }
+        statement.push(c);
+    }
+    flush(&mut statement);
+    out
+}
+
+/// The string literals in a piece of type text.
+fn literals(text: &str) -> BTreeSet<String> {
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The names of a union's members (`A | B | C`).
+fn union_members(text: &str) -> BTreeSet<String> {
+    text.split('|')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Compares two sets of names and says which side lacks what.
+fn compare(problems: &mut Vec<String>, what: &str, rust: &BTreeSet<String>, ts: &BTreeSet<String>) {
+    for missing in rust.difference(ts) {
+        problems.push(format!(
+            "{what}: `{missing}` is in the Rust model but not in types/events.d.ts; declare it there"
+        ));
+    }
+    for extra in ts.difference(rust) {
+        problems.push(format!(
+            "{what}: `{extra}` is declared in types/events.d.ts but not in the Rust model; add it to src/events/ (or remove it from the .d.ts)"
+        ));
+    }
+}
+
+/// Every difference between the Rust model and the declarations in `dts`.
+fn check(dts: &str) -> Vec<String> {
+    let src = strip_comments(dts);
+    let mut problems = Vec::new();
+
+    // The type map, both ways.
+    let Some((_, map_body)) = interface(&src, "EventMap") else {
+        return vec!["`export interface EventMap` not found".to_owned()];
+    };
+    let event_map = members(map_body);
+    let ts_types: BTreeSet<String> = event_map.keys().cloned().collect();
+    compare(&mut problems, "EventMap", &set(KNOWN_TYPES), &ts_types);
+
+    // Each event interface: its `type` literal and its fields, both ways.
+    for (event_type, iface) in &event_map {
+        let Some((heritage, body)) = interface(&src, iface) else {
+            problems.push(format!(
+                "EventMap[\"{event_type}\"] names `{iface}`, which is not declared"
+            ));
+            continue;
+        };
+        if !heritage.contains("extends EventBase") {
+            problems.push(format!("`{iface}` must extend EventBase"));
+        }
+        if body.contains('[') && body.contains("[key:") {
+            problems.push(format!(
+                "`{iface}` has an index signature: misspelt fields would compile; only UnknownEvent may have one"
+            ));
+        }
+        let mut fields = members(body);
+        match fields.remove("type") {
+            Some(tag) if tag == format!("\"{event_type}\"") => {}
+            other => problems.push(format!(
+                "`{iface}` must declare `type: \"{event_type}\"`, found {other:?}"
+            )),
+        }
+        let ts_fields: BTreeSet<String> = fields.into_keys().collect();
+        if let Some(rust_fields) = known_fields(event_type) {
+            compare(
+                &mut problems,
+                &format!("fields of {event_type} ({iface})"),
+                &set(rust_fields),
+                &ts_fields,
+            );
+        }
+    }
+
+    // The envelope.
+    match interface(&src, "EventBase") {
+        Some((_, body)) => compare(
+            &mut problems,
+            "EventBase",
+            &set(ENVELOPE_FIELDS),
+            &members(body).into_keys().collect(),
+        ),
+        None => problems.push("`export interface EventBase` not found".to_owned()),
+    }
+
+    // The unions must list every interface of the map.
+    let interfaces: BTreeSet<String> = event_map.values().cloned().collect();
+    match type_alias(&src, "KnownEvent") {
+        Some(union) => compare(
+            &mut problems,
+            "KnownEvent union (interfaces)",
+            &interfaces,
+            &union_members(union),
+        ),
+        None => problems.push("`export type KnownEvent` not found".to_owned()),
+    }
+    match interface(&src, "UnknownEvent") {
+        Some((heritage, _)) => {
+            for iface in &interfaces {
+                if !heritage.contains(&format!("Omit<{iface}, \"type\">")) {
+                    problems.push(format!(
+                        "UnknownEvent must extend `Omit<{iface}, \"type\">` so that narrowing keeps its fields typed"
+                    ));
+                }
+            }
+        }
+        None => problems.push("`export interface UnknownEvent` not found".to_owned()),
+    }
+
+    // Nested objects.
+    for (name, fields) in NESTED_RECORDS {
+        match interface(&src, name) {
+            Some((_, body)) => compare(
+                &mut problems,
+                &format!("fields of {name}"),
+                &set(fields),
+                &members(body).into_keys().collect(),
+            ),
+            None => problems.push(format!(
+                "`export interface {name}` not found; it is a nested type of the Rust model"
+            )),
+        }
+    }
+
+    // The open string sets list every known value.
+    for (name, known) in [
+        ("ThreadStatus", ThreadStatus::KNOWN),
+        ("Role", Role::KNOWN),
+        ("Direction", Direction::KNOWN),
+    ] {
+        match type_alias(&src, name) {
+            Some(text) => compare(
+                &mut problems,
+                &format!("values of {name}"),
+                &set(known),
+                &literals(text),
+            ),
+            None => problems.push(format!("`export type {name}` not found")),
+        }
+    }
+
+    // Tagged unions: the `type` literal of each member interface.
+    for (name, known) in [
+        ("StopReason", StopReason::KNOWN),
+        ("ContentBlock", ContentBlock::KNOWN),
+    ] {
+        let Some(union) = type_alias(&src, name) else {
+            problems.push(format!("`export type {name}` not found"));
+            continue;
+        };
+        let tags: BTreeSet<String> = union_members(union)
+            .iter()
+            .filter_map(|member| interface(&src, member))
+            .filter_map(|(_, body)| members(body).remove("type"))
+            .flat_map(|tag| literals(&tag))
+            .collect();
+        compare(
+            &mut problems,
+            &format!("tags of {name}"),
+            &set(known),
+            &tags,
+        );
+    }
+
+    problems
+}
+
+#[test]
+fn dts_declares_exactly_what_the_rust_model_types() {
+    let problems = check(DTS);
+    assert!(
+        problems.is_empty(),
+        "{DTS_PATH} has drifted from src/events/ ({} problems):\n  - {}",
+        problems.len(),
+        problems.join("\n  - ")
+    );
+}
+
+#[test]
+fn the_drift_check_sees_a_missing_field_a_missing_type_and_an_extra_field() {
+    let dts = DTS
+        .replacen("  created_by_tool_use_id?: string;\n", "", 1)
+        .replacen(
+            "  \"agent.thinking\": AgentThinkingEvent;\n",
+            "  \"agent.thinkin\": AgentThinkingEvent;\n",
+            1,
+        )
+        .replacen(
+            "  to_agent_name?: string;\n",
+            "  to_agent_name?: string;\n  to_agnet_name?: string;\n",
+            1,
+        );
+    assert_ne!(dts, DTS, "the fixture edits must apply");
+    let problems = check(&dts).join("\n");
+    assert!(problems.contains("`created_by_tool_use_id` is in the Rust model but not"));
+    assert!(problems.contains("`agent.thinking` is in the Rust model but not"));
+    assert!(problems.contains("`agent.thinkin` is declared in types/events.d.ts but not"));
+    assert!(problems.contains("`to_agnet_name` is declared in types/events.d.ts but not"));
+}
+
+#[test]
+fn the_drift_check_refuses_an_index_signature_on_a_typed_event() {
+    let dts = DTS.replacen(
+        "  type: \"agent.message\";\n",
+        "  type: \"agent.message\";\n  [key: string]: unknown;\n",
+        1,
+    );
+    assert_ne!(dts, DTS);
+    assert!(check(&dts)
+        .join("\n")
+        .contains("`AgentMessageEvent` has an index signature"));
+}
+
+#[test]
+fn the_reader_handles_the_forms_used() {
+    let src = strip_comments(
+        "/** a { brace */\nexport interface A extends B { // c\n  x?: { y: string; z: number };\n  \"q\": 1;\n  [key: string]: unknown;\n}\n",
+    );
+    let (heritage, body) = interface(&src, "A").expect("found");
+    assert_eq!(heritage.trim(), "extends B");
+    let names: Vec<String> = members(body).into_keys().collect();
+    assert_eq!(names, ["q", "x"]);
+}
