@@ -45,6 +45,9 @@ pub struct Config {
     pub control: bool,
     /// Seed of the scenario's pseudo-random choices.
     pub seed: u64,
+    /// Events kept by the live broadcast for slow streams before they lag and re-read from the
+    /// store (no command-line option; tests make it small to exercise that path).
+    pub broadcast_capacity: usize,
 }
 
 /// The token used when `--token` is not given.
@@ -63,6 +66,7 @@ impl Default for Config {
             prefixes: Vec::new(),
             control: true,
             seed: 1,
+            broadcast_capacity: crate::store::DEFAULT_BROADCAST_CAPACITY,
         }
     }
 }

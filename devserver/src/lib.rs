@@ -129,7 +129,7 @@ pub async fn serve(config: Config) -> std::io::Result<(SocketAddr, ServerHandle)
     let config = Arc::new(config);
     let state = AppState {
         config: config.clone(),
-        store: Arc::new(Store::default()),
+        store: Arc::new(Store::new(config.broadcast_capacity)),
         faults: Arc::default(),
         streams: Arc::default(),
         requests: Arc::default(),

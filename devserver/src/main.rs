@@ -37,13 +37,22 @@ async fn main() {
         bases.join(", "),
         if control { "at /_control" } else { "off" }
     );
-    tokio::select! {
-        _ = handle_signal() => {}
-        _ = std::future::pending::<()>() => {}
-    }
+    stop_signal().await;
     handle.shutdown().await;
 }
 
-async fn handle_signal() {
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
     let _ = tokio::signal::ctrl_c().await;
 }

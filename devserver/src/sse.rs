@@ -47,6 +47,9 @@ pub fn retry(ms: u64) -> Bytes {
     Bytes::from(format!("retry: {ms}\n\n"))
 }
 
+/// Delay between the last byte and the abort of a connection cut with `abort: true`.
+const ABORT_GRACE: Duration = Duration::from_millis(50);
+
 /// One item of the channel between a stream task and hyper.
 pub type Chunk = Result<Bytes, io::Error>;
 
@@ -164,10 +167,18 @@ impl FaultWriter {
         self.done = true;
         if self.abort {
             // An error frame makes hyper drop the connection without the terminating chunk.
-            let _ = self.tx.try_send(Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "fault: connection aborted",
-            )));
+            // Hyper discards unflushed data when it sees the error, so send it a little later,
+            // after the bytes before the cut have gone out.
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(ABORT_GRACE).await;
+                let _ = tx
+                    .send(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "fault: connection aborted",
+                    )))
+                    .await;
+            });
         }
     }
 }
