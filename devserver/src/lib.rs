@@ -60,6 +60,13 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(routes::control::routes());
     }
     app.fallback(routes::static_files::fallback)
+        .method_not_allowed_fallback(|| async {
+            errors::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                "Method not allowed on this route.",
+            )
+        })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             routes::api::log_requests,

@@ -177,4 +177,8 @@ async fn api_is_mounted_under_the_prefix_too() {
         200
     );
     assert_error(&srv.api("/v2/nothing").await, 404, "not_found_error");
+    let r = srv
+        .req("POST", &format!("/v1/sessions/{sid}/threads"), &[], None)
+        .await;
+    assert_error(&r, 405, "invalid_request_error");
 }
