@@ -25,7 +25,7 @@ function findSnippet(name) {
   }
   return null;
 }
-const errorModule = findSnippet("error.js");
+const errorModule = findSnippet("glue.js");
 const extras = readFileSync(join(root, "js", "extras.js"), "utf8");
 const reexportError = errorModule ? `export { ThreadtailError } from ${JSON.stringify(errorModule)};\n` : "";
 

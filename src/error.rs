@@ -58,6 +58,20 @@ impl ErrorKind {
         }
     }
 
+    /// The kind an API error `type` maps to (`overloaded_error` is a server error).
+    pub fn from_api_type(error_type: &str) -> ErrorKind {
+        match error_type {
+            "invalid_request_error" => ErrorKind::InvalidRequest,
+            "authentication_error" => ErrorKind::Authentication,
+            "permission_error" => ErrorKind::Permission,
+            "not_found_error" => ErrorKind::NotFound,
+            "rate_limit_error" => ErrorKind::RateLimited,
+            "api_error" | "overloaded_error" => ErrorKind::Server,
+            "request_too_large" => ErrorKind::TooLarge,
+            _ => ErrorKind::Http,
+        }
+    }
+
     /// The kind an HTTP error status maps to.
     pub fn from_status(status: u16) -> ErrorKind {
         match status {
@@ -159,7 +173,9 @@ pub enum Error {
         expected: &'static str,
     },
     /// The connection failed or dropped before the stream was over.
-    #[error("network error: {message}; the stream reconnects by itself unless retries are exhausted")]
+    #[error(
+        "network error: {message}; the stream reconnects by itself unless retries are exhausted"
+    )]
     Network {
         /// What the runtime said.
         message: String,
@@ -169,6 +185,12 @@ pub enum Error {
     Timeout {
         /// The idle timeout that elapsed.
         idle_ms: u64,
+    },
+    /// The server sent an `event: error` frame inside a 200 stream.
+    #[error("{}", in_stream_message(.api))]
+    InStream {
+        /// The error object of the frame.
+        api: ApiError,
     },
     /// An event's data could not be decoded; the stream goes on.
     #[error("{}", decode_message(.0))]
@@ -206,6 +228,14 @@ fn http_message(status: u16, api: &Option<ApiError>) -> String {
     }
 }
 
+fn in_stream_message(api: &ApiError) -> String {
+    format!(
+        "the server reported an error inside the stream: {} ({}); the stream reconnects if the server closes it",
+        api.message.as_deref().unwrap_or("no message"),
+        api.error_type.as_deref().unwrap_or("unknown type")
+    )
+}
+
 fn decode_message(e: &DecodeError) -> String {
     let id = e.event_id.as_deref().unwrap_or("(no id)");
     if e.line > 0 {
@@ -229,6 +259,9 @@ impl Error {
             Error::ContentType { .. } => ErrorKind::ContentType,
             Error::Network { .. } => ErrorKind::Network,
             Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::InStream { api } => {
+                ErrorKind::from_api_type(api.error_type.as_deref().unwrap_or(""))
+            }
             Error::Decode(_) => ErrorKind::Decode,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
@@ -247,6 +280,7 @@ impl Error {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Http { api, .. } => api.as_ref(),
+            Error::InStream { api } => Some(api),
             _ => None,
         }
     }
@@ -260,6 +294,10 @@ impl Error {
         match self {
             Error::Http { status, .. } => matches!(status, 408 | 429 | 500..=599),
             Error::Network { .. } | Error::Timeout { .. } => true,
+            Error::InStream { .. } => matches!(
+                self.kind(),
+                ErrorKind::Server | ErrorKind::RateLimited | ErrorKind::Network
+            ),
             _ => false,
         }
     }

@@ -10,14 +10,33 @@
 //! - [`events`]: the typed event model and its tolerant decoder;
 //! - [`resume`]: retry policy, dedupe and the connection state machine;
 //! - [`request`]: URL and header building, id validation;
+//! - [`history`]: pages of the REST list routes;
 //! - [`error`]: the error type and its stable kinds.
+//!
+//! On `wasm32`, `client` is the stream client for Rust web apps, and the JavaScript classes
+//! (`ThreadStream`, `SessionStream`, `SseParser`, `listThreads`, `listThreadEvents`) are built
+//! on it.
 #![deny(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod request;
 pub mod resume;
 pub mod sse;
+
+#[cfg(target_arch = "wasm32")]
+pub mod client;
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+mod transport;
+
+#[cfg(target_arch = "wasm32")]
+pub use js::{
+    list_thread_events, list_threads, EventIterator, ListIterator, SessionStream, SseParser,
+    Subscription, ThreadStream,
+};
 
 pub use error::{ApiError, DecodeError, Error, ErrorKind};

@@ -61,12 +61,22 @@ impl Dedupe {
 
     /// Classifies an event and remembers it. Events without an id are always new.
     pub fn check(&mut self, id: &str, data: &str) -> Seen {
+        self.check_hash(id, hash_of(data))
+    }
+
+    /// Classifies an event listed over REST: its JSON text may be formatted differently from
+    /// the streamed copy, so a later streamed copy with the same id is a duplicate whatever
+    /// its text (an update cannot be told apart from formatting here).
+    pub fn check_listed(&mut self, id: &str) -> Seen {
+        self.check_hash(id, ANY_CONTENT)
+    }
+
+    fn check_hash(&mut self, id: &str, hash: u64) -> Seen {
         if id.is_empty() {
             return Seen::New;
         }
-        let hash = hash_of(data);
         if let Some(old) = self.hashes.get_mut(id) {
-            if *old == hash {
+            if *old == hash || *old == ANY_CONTENT {
                 return Seen::Duplicate;
             }
             *old = hash;
@@ -112,10 +122,14 @@ fn comparable(a: &str, b: &str) -> bool {
     a.len() == b.len() && prefix(a) == prefix(b)
 }
 
+/// The hash recorded for listed events: matches any content.
+const ANY_CONTENT: u64 = u64::MAX;
+
 fn hash_of(data: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     data.hash(&mut h);
-    h.finish()
+    // Keep real hashes off the wildcard value.
+    h.finish().min(ANY_CONTENT - 1)
 }
 
 #[cfg(test)]
@@ -165,6 +179,14 @@ mod tests {
         assert_eq!(d.check("a-22", "x"), Seen::New);
         assert_eq!(d.check("zz", "x"), Seen::New);
         assert_eq!(d.check("zz", "x"), Seen::Duplicate);
+    }
+
+    #[test]
+    fn listed_events_match_any_streamed_text() {
+        let mut d = Dedupe::new(8);
+        assert_eq!(d.check_listed("x1"), Seen::New);
+        assert_eq!(d.check("x1", "{\"b\":1,\"a\":2}"), Seen::Duplicate);
+        assert_eq!(d.check_listed("x1"), Seen::Duplicate);
     }
 
     #[test]

@@ -374,26 +374,22 @@ impl Parser {
             }
             // "If the field value does not contain U+0000 NULL, then set the last event ID
             // buffer to the field value. Otherwise, ignore the field."
-            b"id" => {
-                if memchr::memchr(NULL, value).is_none() {
-                    let id = decode(value);
-                    self.last_id_buffer.clear();
-                    self.last_id_buffer.push_str(&id);
-                    self.block_id = Some(id.into_owned());
-                }
+            b"id" if memchr::memchr(NULL, value).is_none() => {
+                let id = decode(value);
+                self.last_id_buffer.clear();
+                self.last_id_buffer.push_str(&id);
+                self.block_id = Some(id.into_owned());
             }
             // "If the field value consists of only ASCII digits, then interpret the field value
             // as an integer in base ten, and set the event stream's reconnection time to that
             // integer. Otherwise, ignore the field." An empty value has no digits: ignored.
             // A value too large for u64 saturates rather than being ignored.
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |acc, d| {
-                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                    sink.on_retry(ms);
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |acc, d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(ms);
+                sink.on_retry(ms);
             }
             // "Otherwise: The field is ignored."
             _ => {}

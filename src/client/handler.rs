@@ -1,0 +1,37 @@
+//! What a stream reports to the application.
+
+use crate::error::Error;
+use crate::sse::SseEvent;
+
+/// Details of a scheduled reconnect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectInfo {
+    /// The attempt number (1 for the first reconnect after a good connection).
+    pub attempt: u32,
+    /// The delay before it, in milliseconds.
+    pub delay_ms: u64,
+    /// Why: the error message, or "the server ended the stream".
+    pub reason: String,
+}
+
+/// Receives a stream's events and lifecycle. Methods take `&self` because an application's
+/// callback may call back into the stream (`close()`, `on()`): implementors use interior
+/// mutability and must not hold a borrow across the calls they make.
+pub trait Handler {
+    /// An event to deliver (already deduplicated). `update` is true when an event with this
+    /// id was delivered before with other content. Returns the event's `type` from its JSON
+    /// when the SSE frame had no `event:` name, so the stream can tell whether it is terminal.
+    fn event(&self, event: &SseEvent, update: bool) -> Option<String>;
+    /// An error (fatal or not; `Error::retryable` tells).
+    fn error(&self, error: &Error);
+    /// The connection state changed.
+    fn state(&self, state: crate::resume::State);
+    /// A reconnect is scheduled.
+    fn reconnect(&self, info: &ReconnectInfo);
+}
+
+impl std::fmt::Debug for dyn Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
+}

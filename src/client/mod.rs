@@ -1,0 +1,35 @@
+//! The stream client for wasm applications: `fetch` streaming with headers, exact resume,
+//! backoff, typed events. The JavaScript classes are thin layers over this module, and Rust
+//! web apps (Leptos, Yew, Dioxus) use it directly:
+//!
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")] {
+//! use threadtail::client::{Callbacks, StreamConfig, ThreadStream, Token};
+//! use threadtail::request::Target;
+//!
+//! let config = StreamConfig::new(
+//!     "https://api.example.com/v1",
+//!     Target::Thread { session_id: "sess_…".into(), thread_id: "sthr_…".into() },
+//!     Token::Static("…".into()),
+//! );
+//! let stream = ThreadStream::connect(config, Callbacks::new(|event, _update| {
+//!     if let threadtail::events::Payload::ThreadCreated(created) = &event.payload {
+//!         // created.parent_thread_id …
+//!     }
+//! }))
+//! .expect("valid options");
+//! // … later; dropping the stream closes it too.
+//! stream.close();
+//! # }
+//! ```
+
+mod config;
+mod handler;
+mod runner;
+mod rust_api;
+
+pub use config::{History, StreamConfig, Token, TokenFuture, TransportKind};
+pub use handler::{Handler, ReconnectInfo};
+pub use runner::Shared;
+pub(crate) use runner::{listeners as runner_listeners, Delivery};
+pub use rust_api::{Callbacks, EventStream, ThreadStream};

@@ -1,0 +1,479 @@
+//! The connection loop: connect, read, parse, dedupe, deliver; on any ending, decide (pure
+//! `resume` rules), back off and resume with `Last-Event-ID`. One loop per stream, spawned on
+//! the JS event loop; `close()` cancels whatever it is waiting on.
+
+use super::config::{History, StreamConfig, Token, TransportKind};
+use super::handler::{Handler, ReconnectInfo};
+use crate::error::{ApiError, Error};
+use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
+use crate::sse::{Parser, Sink, SseEvent};
+use crate::transport::fetch::{global_fetch, Attempt, Expect};
+use crate::transport::js::{now_ms, random};
+use crate::transport::lifecycle::Lifecycle;
+use crate::transport::timer::Sleep;
+use gloo_events::EventListener;
+use js_sys::Function;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use web_sys::AbortController;
+
+/// The state a stream shares between its loop and its handle.
+pub struct Shared {
+    closed: Cell<bool>,
+    state: Cell<State>,
+    last_event_id: RefCell<String>,
+    controller: RefCell<Option<AbortController>>,
+    waker: RefCell<Option<Function>>,
+    reconnects: Cell<u32>,
+    handler: Rc<dyn Handler>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("closed", &self.closed.get())
+            .field("state", &self.state.get())
+            .field("last_event_id", &self.last_event_id.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Validates `config` and starts the stream's loop. Errors are about the options only:
+    /// everything that happens later goes to the handler.
+    pub fn start(mut config: StreamConfig, handler: Rc<dyn Handler>) -> Result<Rc<Shared>, Error> {
+        config.validate()?;
+        let shared = Rc::new(Shared {
+            closed: Cell::new(false),
+            state: Cell::new(State::Connecting),
+            last_event_id: RefCell::new(config.last_event_id.clone().unwrap_or_default()),
+            controller: RefCell::new(None),
+            waker: RefCell::new(None),
+            reconnects: Cell::new(0),
+            handler,
+        });
+        let s = shared.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match config.transport {
+                TransportKind::Fetch => run(s, config).await,
+                TransportKind::EventSource => crate::transport::eventsource::run(s, config).await,
+            }
+        });
+        Ok(shared)
+    }
+
+    /// Whether the stream is over.
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        self.state.get()
+    }
+
+    /// The id of the last event delivered (the resume point).
+    pub fn last_event_id(&self) -> String {
+        self.last_event_id.borrow().clone()
+    }
+
+    /// Reconnects so far.
+    pub fn reconnects(&self) -> u32 {
+        self.reconnects.get()
+    }
+
+    /// Closes the stream: idempotent, cancels the fetch, the body reader and any pending
+    /// timer, reports the state `closed` once, and is never reported as an error.
+    pub fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        if let Some(c) = self.controller.borrow_mut().take() {
+            c.abort();
+        }
+        self.wake();
+        self.set_state(State::Closed);
+    }
+
+    /// Ends a pending backoff delay now (network back online, page visible again).
+    pub fn wake(&self) {
+        let waker = self.waker.borrow_mut().take();
+        if let Some(w) = waker {
+            let _ = w.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    }
+
+    pub(crate) fn handler(&self) -> &dyn Handler {
+        &*self.handler
+    }
+
+    pub(crate) fn set_state(&self, state: State) {
+        if self.state.replace(state) != state {
+            self.handler.state(state);
+        }
+    }
+
+    pub(crate) fn set_controller(&self, c: Option<AbortController>) {
+        *self.controller.borrow_mut() = c;
+    }
+
+    pub(crate) fn set_last_event_id(&self, id: &str) {
+        let mut current = self.last_event_id.borrow_mut();
+        if current.as_str() != id {
+            current.clear();
+            current.push_str(id);
+        }
+    }
+
+    /// Waits `delay_ms` unless closed or woken first.
+    pub(crate) async fn sleep(&self, delay_ms: u64) {
+        let sleep = Sleep::new(delay_ms);
+        *self.waker.borrow_mut() = Some(sleep.waker());
+        if !self.closed.get() {
+            sleep.wait().await;
+        }
+        self.waker.borrow_mut().take();
+    }
+
+    /// Reports a scheduled reconnect.
+    pub(crate) fn reconnecting(&self, info: ReconnectInfo) {
+        self.reconnects.set(self.reconnects.get() + 1);
+        self.set_state(State::Reconnecting);
+        if !self.closed.get() {
+            self.handler.reconnect(&info);
+        }
+    }
+
+    /// Ends the stream from inside (terminal event, fatal error, retries exhausted).
+    pub(crate) fn finish(&self) {
+        self.close();
+    }
+}
+
+/// Keeps the stream's page-lifecycle and `AbortSignal` listeners for as long as it runs.
+pub(crate) fn listeners(
+    shared: &Rc<Shared>,
+    config: &StreamConfig,
+) -> (Lifecycle, Option<EventListener>) {
+    let weak: Weak<Shared> = Rc::downgrade(shared);
+    let lifecycle = Lifecycle::new(move || {
+        if let Some(s) = weak.upgrade() {
+            s.wake();
+        }
+    });
+    let abort = config.signal.as_ref().map(|signal| {
+        if signal.aborted() {
+            shared.close();
+        }
+        let weak = Rc::downgrade(shared);
+        EventListener::once(signal, "abort", move |_| {
+            if let Some(s) = weak.upgrade() {
+                s.close();
+            }
+        })
+    });
+    (lifecycle, abort)
+}
+
+/// Delivers parsed events: keep-alive `ping` frames and in-stream `error` frames are not
+/// application events; everything else is deduplicated, then handed to the handler.
+pub(crate) struct Delivery<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) config: &'a StreamConfig,
+    pub(crate) dedupe: &'a mut Dedupe,
+    pub(crate) backoff: &'a mut Backoff,
+    pub(crate) terminal: bool,
+}
+
+impl Delivery<'_> {
+    /// Delivers one event; `listed` is true for events listed over REST (backfill).
+    pub(crate) fn deliver(&mut self, event: &SseEvent, listed: bool) {
+        if self.shared.closed.get() || self.terminal {
+            return;
+        }
+        match event.event_type.as_str() {
+            "ping" => return,
+            "error" => {
+                let api = ApiError::parse(&event.data).unwrap_or(ApiError {
+                    message: Some(event.data.clone()),
+                    ..ApiError::default()
+                });
+                self.shared.handler.error(&Error::InStream { api });
+                return;
+            }
+            _ => {}
+        }
+        let id = event.id.as_deref().unwrap_or("");
+        let seen = if listed {
+            self.dedupe.check_listed(id)
+        } else {
+            self.dedupe.check(id, &event.data)
+        };
+        let update = match seen {
+            Seen::Duplicate => return,
+            Seen::New => false,
+            Seen::Update => true,
+        };
+        if !id.is_empty() {
+            self.shared.set_last_event_id(id);
+        }
+        let json_type = self.shared.handler.event(event, update);
+        let event_type = json_type.as_deref().unwrap_or(&event.event_type);
+        if self.config.is_terminal(event_type) {
+            self.terminal = true;
+        }
+    }
+}
+
+impl Sink for Delivery<'_> {
+    fn on_event(&mut self, event: SseEvent) {
+        self.deliver(&event, false);
+    }
+    fn on_retry(&mut self, ms: u64) {
+        self.backoff.set_server_retry(ms);
+    }
+    fn on_error(&mut self, error: Error) {
+        if !self.shared.closed.get() {
+            self.shared.handler.error(&error);
+        }
+    }
+}
+
+/// How one connection ended.
+enum Ended {
+    /// `close()` was called.
+    Closed,
+    /// A terminal event arrived: the stream is over.
+    Terminal,
+    /// Anything else: to be decided.
+    Outcome(Outcome),
+}
+
+struct Loop<'a> {
+    shared: &'a Rc<Shared>,
+    config: &'a StreamConfig,
+    fetch: Function,
+    url: String,
+    parser: Parser,
+    dedupe: Dedupe,
+    backoff: Backoff,
+    backfill_pending: bool,
+}
+
+async fn run(shared: Rc<Shared>, config: StreamConfig) {
+    let _listeners = listeners(&shared, &config);
+    let fetch = match config.fetch.clone().or_else(global_fetch) {
+        Some(f) => f,
+        None => {
+            shared.handler.error(&Error::InvalidArgument {
+                field: "fetch",
+                message: String::from("this runtime has no global fetch; pass the fetch option"),
+            });
+            shared.finish();
+            return;
+        }
+    };
+    let mut dedupe = Dedupe::default();
+    if let Some(id) = &config.last_event_id {
+        dedupe.resume_after(id);
+    }
+    let mut l = Loop {
+        shared: &shared,
+        config: &config,
+        fetch,
+        url: config.target.stream_url(&config.base_url, &config.types),
+        parser: Parser::with_max_event_bytes(config.max_event_bytes),
+        dedupe,
+        backoff: Backoff::new(config.retry),
+        backfill_pending: config.history == History::Backfill && config.last_event_id.is_none(),
+    };
+    l.run().await;
+}
+
+impl Loop<'_> {
+    async fn run(&mut self) {
+        let mut refresh = false;
+        let mut refreshed = false;
+        loop {
+            if self.shared.closed.get() {
+                return;
+            }
+            let token = match &self.config.token {
+                Token::None => Ok(None),
+                Token::Static(t) => Ok(Some(t.clone())),
+                Token::Provider(p) => p(refresh)
+                    .await
+                    .map(Some)
+                    .map_err(|m| Outcome::Network(format!("the token provider failed: {m}"))),
+            };
+            refresh = false;
+            if self.shared.closed.get() {
+                return;
+            }
+            let ended = match token {
+                Ok(token) => self.connect(token.as_deref(), &mut refreshed).await,
+                Err(outcome) => Ended::Outcome(outcome),
+            };
+            self.shared.set_controller(None);
+            let outcome = match ended {
+                Ended::Closed => return,
+                Ended::Terminal => {
+                    self.shared.finish();
+                    return;
+                }
+                Ended::Outcome(o) => o,
+            };
+            if self.shared.closed.get() {
+                return;
+            }
+            let can_refresh = matches!(self.config.token, Token::Provider(_)) && !refreshed;
+            match decide(outcome, can_refresh) {
+                Decision::RefreshToken => {
+                    refreshed = true;
+                    refresh = true;
+                }
+                Decision::Stop(error) => {
+                    self.shared.handler.error(&error);
+                    self.shared.finish();
+                    return;
+                }
+                Decision::Retry {
+                    error,
+                    retry_after_ms,
+                } => {
+                    if let Some(e) = &error {
+                        self.shared.handler.error(e);
+                    }
+                    if self.shared.closed.get() {
+                        return;
+                    }
+                    match self.backoff.next_delay(now_ms(), random(), retry_after_ms) {
+                        None => {
+                            self.shared.handler.error(&Error::Network {
+                                message: String::from("gave up: retry.maxAttempts reached"),
+                            });
+                            self.shared.finish();
+                            return;
+                        }
+                        Some(delay_ms) => {
+                            let reason = error
+                                .map(|e| e.to_string())
+                                .unwrap_or_else(|| String::from("the server ended the stream"));
+                            self.shared.reconnecting(ReconnectInfo {
+                                attempt: self.backoff.failures(),
+                                delay_ms,
+                                reason,
+                            });
+                            self.shared.sleep(delay_ms).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn connect(&mut self, token: Option<&str>, refreshed: &mut bool) -> Ended {
+        let mut attempt = match Attempt::new(self.config.idle_timeout_ms) {
+            Ok(a) => a,
+            Err(o) => return Ended::Outcome(o),
+        };
+        self.shared
+            .set_controller(Some(attempt.controller().clone()));
+        let resume = self.shared.last_event_id();
+        let headers = self
+            .config
+            .request_headers(token, &resume, "text/event-stream");
+        let sent = attempt
+            .send(&self.fetch, &self.url, &headers, Expect::EventStream)
+            .await;
+        if self.shared.closed.get() {
+            return Ended::Closed;
+        }
+        if let Err(o) = sent {
+            return Ended::Outcome(o);
+        }
+        self.backoff.opened(now_ms());
+        *refreshed = false;
+        self.shared.set_state(State::Open);
+        self.parser.reset();
+        self.parser.set_last_event_id(&resume);
+        if self.backfill_pending {
+            self.backfill_pending = false;
+            if let Err(o) = self.backfill(token).await {
+                return if self.shared.closed.get() {
+                    Ended::Closed
+                } else {
+                    Ended::Outcome(o)
+                };
+            }
+        }
+        let mut delivery = Delivery {
+            shared: self.shared,
+            config: self.config,
+            dedupe: &mut self.dedupe,
+            backoff: &mut self.backoff,
+            terminal: false,
+        };
+        loop {
+            match attempt.read().await {
+                Ok(Some(chunk)) => {
+                    self.parser.push(chunk, &mut delivery);
+                    if self.shared.closed.get() {
+                        return Ended::Closed;
+                    }
+                    if delivery.terminal {
+                        return Ended::Terminal;
+                    }
+                }
+                Ok(None) => {
+                    self.parser.end();
+                    return Ended::Outcome(Outcome::EndOfBody);
+                }
+                Err(o) => {
+                    if self.shared.closed.get() {
+                        return Ended::Closed;
+                    }
+                    return Ended::Outcome(o);
+                }
+            }
+        }
+    }
+
+    /// Lists the history over REST while the live stream (already open) buffers, and delivers
+    /// it through the same dedupe, so history then live arrive each once, in order.
+    async fn backfill(&mut self, token: Option<&str>) -> Result<(), Outcome> {
+        let mut page: Option<String> = None;
+        loop {
+            let url = self.config.target.history_url(
+                &self.config.base_url,
+                &self.config.types,
+                Some(1000),
+                page.as_deref(),
+            );
+            let headers = self.config.request_headers(token, "", "application/json");
+            let mut attempt = Attempt::new(self.config.idle_timeout_ms)?;
+            let body = attempt
+                .send(&self.fetch, &url, &headers, Expect::Json)
+                .await?;
+            let parsed = crate::history::parse_page(body.as_deref().unwrap_or(""))
+                .map_err(|m| Outcome::Network(format!("the history page is not valid: {m}")))?;
+            let mut delivery = Delivery {
+                shared: self.shared,
+                config: self.config,
+                dedupe: &mut self.dedupe,
+                backoff: &mut self.backoff,
+                terminal: false,
+            };
+            for item in &parsed.events {
+                delivery.deliver(item, true);
+            }
+            if self.shared.closed.get() {
+                return Ok(());
+            }
+            match parsed.next_page {
+                Some(next) if !parsed.events.is_empty() => page = Some(next),
+                _ => return Ok(()),
+            }
+        }
+    }
+}

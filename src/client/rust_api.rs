@@ -1,0 +1,226 @@
+//! The Rust-facing client: typed events through closures or a `futures_core::Stream`.
+
+use super::config::StreamConfig;
+use super::handler::{Handler, ReconnectInfo};
+use super::runner::Shared;
+use crate::error::Error;
+use crate::events::{decode, Event};
+use crate::resume::State;
+use crate::sse::SseEvent;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+type EventFn = Box<dyn Fn(Event, bool)>;
+type ErrorFn = Box<dyn Fn(&Error)>;
+type StateFn = Box<dyn Fn(State)>;
+type ReconnectFn = Box<dyn Fn(&ReconnectInfo)>;
+
+/// Closures that receive a stream's typed events and lifecycle.
+pub struct Callbacks {
+    on_event: EventFn,
+    on_error: Option<ErrorFn>,
+    on_state: Option<StateFn>,
+    on_reconnect: Option<ReconnectFn>,
+}
+
+impl std::fmt::Debug for Callbacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Callbacks")
+    }
+}
+
+impl Callbacks {
+    /// `on_event(event, update)`: every event once, typed; `update` flags a re-sent id with
+    /// new content.
+    pub fn new(on_event: impl Fn(Event, bool) + 'static) -> Callbacks {
+        Callbacks {
+            on_event: Box::new(on_event),
+            on_error: None,
+            on_state: None,
+            on_reconnect: None,
+        }
+    }
+
+    /// Receives errors (decode errors included: the stream goes on after those).
+    pub fn on_error(mut self, f: impl Fn(&Error) + 'static) -> Callbacks {
+        self.on_error = Some(Box::new(f));
+        self
+    }
+
+    /// Receives state changes.
+    pub fn on_state(mut self, f: impl Fn(State) + 'static) -> Callbacks {
+        self.on_state = Some(Box::new(f));
+        self
+    }
+
+    /// Receives scheduled reconnects.
+    pub fn on_reconnect(mut self, f: impl Fn(&ReconnectInfo) + 'static) -> Callbacks {
+        self.on_reconnect = Some(Box::new(f));
+        self
+    }
+}
+
+impl Handler for Callbacks {
+    fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
+        match decode(&event.event_type, event.id.as_deref(), &event.data) {
+            Ok(e) => {
+                let json_type = (e.event_type != event.event_type).then(|| e.event_type.clone());
+                (self.on_event)(e, update);
+                json_type
+            }
+            Err(d) => {
+                if let Some(f) = &self.on_error {
+                    f(&Error::Decode(Box::new(d)));
+                }
+                None
+            }
+        }
+    }
+    fn error(&self, error: &Error) {
+        if let Some(f) = &self.on_error {
+            f(error);
+        }
+    }
+    fn state(&self, state: State) {
+        if let Some(f) = &self.on_state {
+            f(state);
+        }
+    }
+    fn reconnect(&self, info: &ReconnectInfo) {
+        if let Some(f) = &self.on_reconnect {
+            f(info);
+        }
+    }
+}
+
+/// A running stream. Dropping it closes the stream.
+#[derive(Debug)]
+#[must_use = "dropping the stream closes it"]
+pub struct ThreadStream {
+    shared: Rc<Shared>,
+}
+
+impl ThreadStream {
+    /// Validates `config` and starts following the thread (or session).
+    pub fn connect(config: StreamConfig, callbacks: Callbacks) -> Result<ThreadStream, Error> {
+        Ok(ThreadStream {
+            shared: Shared::start(config, Rc::new(callbacks))?,
+        })
+    }
+
+    /// The stream as a `futures_core::Stream` of typed events (and non-fatal errors). It
+    /// ends when the stream closes; dropping it closes the stream.
+    pub fn events(config: StreamConfig) -> Result<EventStream, Error> {
+        let queue = Rc::new(RefCell::new(Queue::default()));
+        let shared = Shared::start(config, Rc::new(QueueHandler(queue.clone())))?;
+        Ok(EventStream { shared, queue })
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// The resume point: the id of the last event delivered.
+    pub fn last_event_id(&self) -> String {
+        self.shared.last_event_id()
+    }
+
+    /// Closes the stream (idempotent).
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
+
+impl Drop for ThreadStream {
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    items: VecDeque<Result<(Event, bool), Error>>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+impl Queue {
+    fn push(&mut self, item: Result<(Event, bool), Error>) {
+        self.items.push_back(item);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+struct QueueHandler(Rc<RefCell<Queue>>);
+
+impl Handler for QueueHandler {
+    fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
+        match decode(&event.event_type, event.id.as_deref(), &event.data) {
+            Ok(e) => {
+                let json_type = (e.event_type != event.event_type).then(|| e.event_type.clone());
+                self.0.borrow_mut().push(Ok((e, update)));
+                json_type
+            }
+            Err(d) => {
+                self.0.borrow_mut().push(Err(Error::Decode(Box::new(d))));
+                None
+            }
+        }
+    }
+    fn error(&self, error: &Error) {
+        self.0.borrow_mut().push(Err(error.clone()));
+    }
+    fn state(&self, state: State) {
+        if state == State::Closed {
+            let mut q = self.0.borrow_mut();
+            q.closed = true;
+            if let Some(w) = q.waker.take() {
+                w.wake();
+            }
+        }
+    }
+    fn reconnect(&self, _info: &ReconnectInfo) {}
+}
+
+/// Typed events as a `futures_core::Stream`: `Ok((event, update))` or a non-fatal `Err`.
+#[must_use = "streams do nothing unless polled"]
+pub struct EventStream {
+    shared: Rc<Shared>,
+    queue: Rc<RefCell<Queue>>,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+impl futures_core::Stream for EventStream {
+    type Item = Result<(Event, bool), Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut q = self.queue.borrow_mut();
+        if let Some(item) = q.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if q.closed {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}

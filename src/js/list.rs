@@ -1,0 +1,280 @@
+//! `listThreads` and `listThreadEvents`: async iterators over the REST list routes that follow
+//! `next_page` to the end, with `Accept: application/json`, the stream's error kinds and its
+//! retry policy.
+
+use super::error::to_js;
+use super::options::{fetch as fetch_option, headers, string, strings, token};
+use crate::client::Token;
+use crate::error::Error;
+use crate::request::{
+    normalize_base_url, threads_url, validate_header, validate_id, validate_types, Target,
+};
+use crate::resume::{decide, Backoff, Decision, RetryOptions};
+use crate::transport::fetch::{global_fetch, Attempt, Expect};
+use crate::transport::js::{iter_result, now_ms, random};
+use crate::transport::timer::Sleep;
+use js_sys::{Array, Function, Promise, Reflect};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+enum Route {
+    Threads { statuses: Vec<String> },
+    Events { target: Target, types: Vec<String> },
+}
+
+struct Pager {
+    base: String,
+    session_id: String,
+    route: Route,
+    limit: Option<u32>,
+    token: Token,
+    headers: Vec<(String, String)>,
+    fetch: Function,
+    retry: RetryOptions,
+    buffer: VecDeque<JsValue>,
+    next_page: Option<String>,
+    started: bool,
+    done: bool,
+}
+
+impl Pager {
+    fn url(&self) -> String {
+        let page = self.next_page.as_deref();
+        match &self.route {
+            Route::Threads { statuses } => {
+                threads_url(&self.base, &self.session_id, statuses, self.limit, page)
+            }
+            Route::Events { target, types } => {
+                target.history_url(&self.base, types, self.limit, page)
+            }
+        }
+    }
+}
+
+/// Fetches one page with retries; returns the page's items and its `next_page`.
+async fn fetch_page(p: &Rc<RefCell<Pager>>) -> Result<(Array, Option<String>), Error> {
+    let (url, fetch, token, extra, retry) = {
+        let p = p.borrow();
+        (
+            p.url(),
+            p.fetch.clone(),
+            p.token.clone(),
+            p.headers.clone(),
+            p.retry,
+        )
+    };
+    let mut backoff = Backoff::new(retry);
+    let mut refresh = false;
+    let mut refreshed = false;
+    loop {
+        let token_value = match &token {
+            Token::None => None,
+            Token::Static(t) => Some(t.clone()),
+            Token::Provider(f) => Some(f(refresh).await.map_err(|m| Error::Network {
+                message: format!("the token provider failed: {m}"),
+            })?),
+        };
+        refresh = false;
+        let mut h = vec![(String::from("Accept"), String::from("application/json"))];
+        if let Some(t) = &token_value {
+            h.push((String::from("Authorization"), format!("Bearer {t}")));
+        }
+        h.extend(extra.iter().cloned());
+        let mut attempt = Attempt::new(None).map_err(outcome_error)?;
+        let outcome = match attempt.send(&fetch, &url, &h, Expect::Json).await {
+            Ok(body) => {
+                let text = body.unwrap_or_default();
+                let value = js_sys::JSON::parse(&text).map_err(|_| Error::ContentType {
+                    found: String::from("application/json (but the body is not valid JSON)"),
+                    expected: "application/json",
+                })?;
+                let data =
+                    Reflect::get(&value, &JsValue::from_str("data")).unwrap_or(JsValue::UNDEFINED);
+                if !Array::is_array(&data) {
+                    return Err(Error::ContentType {
+                        found: String::from("a JSON document without a `data` array"),
+                        expected: "application/json list page",
+                    });
+                }
+                let has_more = Reflect::get(&value, &JsValue::from_str("has_more"))
+                    .unwrap_or(JsValue::UNDEFINED);
+                let next = Reflect::get(&value, &JsValue::from_str("next_page"))
+                    .unwrap_or(JsValue::UNDEFINED);
+                let next = if has_more.as_bool() == Some(false) {
+                    None
+                } else if let Some(s) = next.as_string() {
+                    (!s.is_empty()).then_some(s)
+                } else {
+                    next.as_f64().map(|n| n.to_string())
+                };
+                return Ok((Array::from(&data), next));
+            }
+            Err(o) => o,
+        };
+        let can_refresh = matches!(token, Token::Provider(_)) && !refreshed;
+        match decide(outcome, can_refresh) {
+            Decision::RefreshToken => {
+                refreshed = true;
+                refresh = true;
+            }
+            Decision::Stop(e) => return Err(e),
+            Decision::Retry {
+                error,
+                retry_after_ms,
+            } => {
+                let error = error.unwrap_or(Error::Network {
+                    message: String::from("the response ended early"),
+                });
+                match backoff.next_delay(now_ms(), random(), retry_after_ms) {
+                    Some(delay) => Sleep::new(delay).wait().await,
+                    None => return Err(error),
+                }
+            }
+        }
+    }
+}
+
+fn outcome_error(o: crate::resume::Outcome) -> Error {
+    match decide(o, false) {
+        Decision::Stop(e) => e,
+        Decision::Retry { error: Some(e), .. } => e,
+        _ => Error::Network {
+            message: String::from("the request failed"),
+        },
+    }
+}
+
+/// An async iterator over the items of a list route (`for await (const item of …)`).
+#[wasm_bindgen]
+pub struct ListIterator {
+    pager: Rc<RefCell<Pager>>,
+}
+
+#[wasm_bindgen]
+impl ListIterator {
+    /// The next item, fetching the next page when needed.
+    pub fn next(&self) -> Promise {
+        let pager = self.pager.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            loop {
+                {
+                    let mut p = pager.borrow_mut();
+                    if let Some(v) = p.buffer.pop_front() {
+                        return Ok(iter_result(false, &v).into());
+                    }
+                    if p.done || (p.started && p.next_page.is_none()) {
+                        p.done = true;
+                        return Ok(iter_result(true, &JsValue::UNDEFINED).into());
+                    }
+                    p.started = true;
+                }
+                let (items, next) = fetch_page(&pager).await.map_err(|e| {
+                    pager.borrow_mut().done = true;
+                    to_js(&e)
+                })?;
+                let mut p = pager.borrow_mut();
+                if items.length() == 0 && next.is_some() && next == p.next_page {
+                    // A server that repeats a cursor with no items would loop forever.
+                    p.done = true;
+                }
+                p.buffer.extend(items.iter());
+                p.next_page = next;
+            }
+        })
+    }
+
+    /// Stops the iteration.
+    #[wasm_bindgen(js_name = "return")]
+    pub fn return_(&self) -> Promise {
+        let mut p = self.pager.borrow_mut();
+        p.done = true;
+        p.buffer.clear();
+        Promise::resolve(&JsValue::from(iter_result(true, &JsValue::UNDEFINED)))
+    }
+}
+
+fn pager(
+    options: &JsValue,
+    route: impl FnOnce(&str) -> Result<Route, JsValue>,
+) -> Result<ListIterator, JsValue> {
+    if !options.is_object() {
+        return Err(super::error::invalid(
+            "options",
+            "pass an object such as { baseUrl, sessionId, token }",
+        ));
+    }
+    let base = normalize_base_url(&string(options, "baseUrl", true)?.unwrap_or_default())
+        .map_err(|e| to_js(&e))?;
+    let session_id = string(options, "sessionId", true)?.unwrap_or_default();
+    validate_id("sessionId", &session_id).map_err(|e| to_js(&e))?;
+    let route = route(&session_id)?;
+    let hdrs = headers(options)?;
+    for (k, v) in &hdrs {
+        validate_header(k, v).map_err(|e| to_js(&e))?;
+    }
+    let limit = Reflect::get(options, &JsValue::from_str("limit"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map(|n| n.clamp(1.0, 1000.0) as u32);
+    let fetch = fetch_option(options)?
+        .or_else(global_fetch)
+        .ok_or_else(|| {
+            super::error::invalid(
+                "fetch",
+                "this runtime has no global fetch; pass the fetch option",
+            )
+        })?;
+    let max_attempts = Reflect::get(options, &JsValue::from_str("maxAttempts"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map(|n| n as u32)
+        .unwrap_or(4);
+    Ok(ListIterator {
+        pager: Rc::new(RefCell::new(Pager {
+            base,
+            session_id,
+            route,
+            limit,
+            token: token(options)?,
+            headers: hdrs,
+            fetch,
+            retry: RetryOptions {
+                max_attempts: Some(max_attempts),
+                ..RetryOptions::default()
+            },
+            buffer: VecDeque::new(),
+            next_page: None,
+            started: false,
+            done: false,
+        })),
+    })
+}
+
+/// `listThreads({ baseUrl, sessionId, token, headers, statuses?, limit? })`: every thread of
+/// a session, page by page.
+#[wasm_bindgen(js_name = listThreads)]
+pub fn list_threads(options: JsValue) -> Result<ListIterator, JsValue> {
+    let statuses = strings(&options, "statuses")?;
+    pager(&options, |_| Ok(Route::Threads { statuses }))
+}
+
+/// `listThreadEvents({ baseUrl, sessionId, threadId, token, headers, types?, limit? })`: a
+/// thread's event history, oldest first, page by page.
+#[wasm_bindgen(js_name = listThreadEvents)]
+pub fn list_thread_events(options: JsValue) -> Result<ListIterator, JsValue> {
+    let types = strings(&options, "types")?;
+    validate_types(&types).map_err(|e| to_js(&e))?;
+    let thread_id = string(&options, "threadId", true)?.unwrap_or_default();
+    validate_id("threadId", &thread_id).map_err(|e| to_js(&e))?;
+    pager(&options, move |sid| {
+        Ok(Route::Events {
+            target: Target::Thread {
+                session_id: sid.to_owned(),
+                thread_id,
+            },
+            types,
+        })
+    })
+}

@@ -1,0 +1,214 @@
+//! One connection attempt over `fetch`: request, status and content-type checks, and the
+//! streamed body read chunk by chunk. The attempt owns its `AbortController`, its body reader
+//! and its idle watchdog; dropping it cancels all three.
+
+use super::js::{describe, ignore_rejection, now_ms};
+use super::timer::Interval;
+use crate::error::ApiError;
+use crate::request::{is_event_stream, is_json};
+use crate::resume::{parse_retry_after, Outcome};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
+
+/// What a request expects back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// `text/event-stream`, read incrementally.
+    EventStream,
+    /// A JSON document (the list routes).
+    Json,
+}
+
+/// One request attempt.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    controller: AbortController,
+    reader: Option<ReadableStreamDefaultReader>,
+    timed_out: Rc<Cell<bool>>,
+    last_byte_at: Rc<Cell<f64>>,
+    idle_ms: Option<u64>,
+    _watchdog: Option<Interval>,
+    buf: Vec<u8>,
+}
+
+impl Attempt {
+    /// Prepares an attempt; `idle_ms` arms a watchdog that aborts when no byte arrives for
+    /// that long (waiting for the response counts too).
+    pub(crate) fn new(idle_ms: Option<u64>) -> Result<Attempt, Outcome> {
+        let controller = AbortController::new().map_err(|e| Outcome::Network(describe(&e)))?;
+        let timed_out = Rc::new(Cell::new(false));
+        let last_byte_at = Rc::new(Cell::new(now_ms()));
+        let watchdog = idle_ms.map(|idle| {
+            let (c, t, last) = (controller.clone(), timed_out.clone(), last_byte_at.clone());
+            let period = (idle / 4).clamp(25, 5_000);
+            Interval::new(period, move || {
+                if !t.get() && now_ms() - last.get() >= idle as f64 {
+                    t.set(true);
+                    c.abort();
+                }
+            })
+        });
+        Ok(Attempt {
+            controller,
+            reader: None,
+            timed_out,
+            last_byte_at,
+            idle_ms,
+            _watchdog: watchdog,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The controller, so that `close()` can abort the attempt from outside.
+    pub(crate) fn controller(&self) -> &AbortController {
+        &self.controller
+    }
+
+    fn failure(&self, e: &JsValue) -> Outcome {
+        match (self.timed_out.get(), self.idle_ms) {
+            (true, Some(idle)) => Outcome::IdleTimeout(idle),
+            _ => Outcome::Network(describe(e)),
+        }
+    }
+
+    /// Sends the request with `fetch` and checks the response. On success the body is ready
+    /// to read (event stream) or returned (JSON).
+    pub(crate) async fn send(
+        &mut self,
+        fetch: &Function,
+        url: &str,
+        headers: &[(String, String)],
+        expect: Expect,
+    ) -> Result<Option<String>, Outcome> {
+        let init = Object::new();
+        let header_obj = Object::new();
+        for (k, v) in headers {
+            set(&header_obj, k, &JsValue::from_str(v));
+        }
+        set(&init, "method", &JsValue::from_str("GET"));
+        set(&init, "headers", &header_obj);
+        set(&init, "cache", &JsValue::from_str("no-store"));
+        set(&init, "signal", &self.controller.signal());
+        let returned = fetch
+            .call2(&js_sys::global(), &JsValue::from_str(url), &init)
+            .map_err(|e| self.failure(&e))?;
+        let response = JsFuture::from(Promise::resolve(&returned))
+            .await
+            .map_err(|e| self.failure(&e))?;
+        if !response.is_object() {
+            return Err(Outcome::Network(String::from(
+                "fetch resolved to something that is not a Response",
+            )));
+        }
+        let response: Response = response.unchecked_into();
+        self.last_byte_at.set(now_ms());
+        let status = response.status();
+        let header = |name: &str| response.headers().get(name).ok().flatten();
+        if status != 200 {
+            let retry_after_ms = header("retry-after").and_then(|v| parse_retry_after(&v));
+            let api = match response.text() {
+                Ok(p) => JsFuture::from(p)
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .and_then(|t| ApiError::parse(&t)),
+                Err(_) => None,
+            };
+            return Err(Outcome::Status {
+                status,
+                api,
+                retry_after_ms,
+            });
+        }
+        let content_type = header("content-type").unwrap_or_default();
+        let ok = match expect {
+            Expect::EventStream => is_event_stream(&content_type),
+            Expect::Json => is_json(&content_type),
+        };
+        if !ok {
+            if let Some(body) = response.body() {
+                ignore_rejection(&body.cancel());
+            }
+            return Err(Outcome::ContentType(content_type));
+        }
+        match expect {
+            Expect::Json => {
+                let text = response.text().map_err(|e| self.failure(&e))?;
+                let text = JsFuture::from(text).await.map_err(|e| self.failure(&e))?;
+                Ok(text.as_string())
+            }
+            Expect::EventStream => {
+                let body = response.body().ok_or_else(|| {
+                    Outcome::Network(String::from("the 200 response has no body"))
+                })?;
+                self.reader = Some(body.get_reader().unchecked_into());
+                Ok(None)
+            }
+        }
+    }
+
+    /// The next chunk of the body; `Ok(None)` at its clean end.
+    pub(crate) async fn read(&mut self) -> Result<Option<&[u8]>, Outcome> {
+        let reader = match &self.reader {
+            Some(r) => r.clone(),
+            None => return Ok(None),
+        };
+        let result = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| self.failure(&e))?;
+        let done = Reflect::get(&result, &JsValue::from_str("done"))
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
+        if done {
+            return Ok(None);
+        }
+        self.last_byte_at.set(now_ms());
+        let value =
+            Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
+        if let Some(text) = value.as_string() {
+            self.buf.clear();
+            self.buf.extend_from_slice(text.as_bytes());
+        } else if value.is_instance_of::<Uint8Array>()
+            || value.is_instance_of::<js_sys::ArrayBuffer>()
+        {
+            let bytes = if value.is_instance_of::<Uint8Array>() {
+                value.unchecked_into::<Uint8Array>()
+            } else {
+                Uint8Array::new(&value)
+            };
+            let len = bytes.length() as usize;
+            self.buf.resize(len, 0);
+            bytes.copy_to(&mut self.buf[..len]);
+        } else {
+            return Err(Outcome::Network(String::from(
+                "the response body yielded a chunk that is not bytes",
+            )));
+        }
+        Ok(Some(&self.buf))
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            ignore_rejection(&reader.cancel());
+        }
+        self.controller.abort();
+    }
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// The fetch to use: the application's, or the global one.
+pub(crate) fn global_fetch() -> Option<Function> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+}
