@@ -52,9 +52,9 @@ start_server SERVER_URL --scenario empty --keepalive-ms 1000
 export THREADTAIL_TEST_SERVER="$SERVER_URL"
 export WASM_BINDGEN_TEST_TIMEOUT=180
 step "wasm-bindgen-test in headless Chromium" \
-  env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome . -- --test browser
+  env CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome . --test browser
 step "wasm-bindgen-test in headless Firefox" \
-  wasm-pack test --headless --firefox . -- --test browser
+  wasm-pack test --headless --firefox . --test browser
 step "JavaScript tests of the built package (Node)" node --test --test-concurrency=1 tests/js/
 if [ -f tests/ts/tsconfig.json ]; then
   step "TypeScript: usage compiles, mistakes do not" node tests/ts/check.mjs

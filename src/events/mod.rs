@@ -44,9 +44,9 @@ mod record;
 mod stop_reason;
 mod values;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod dts_drift;
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub use content::{Content, ContentBlock};

@@ -557,6 +557,7 @@ impl Payload {
 
 /// The nested object types and their field names, for the TypeScript drift test.
 #[cfg(test)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) const NESTED_RECORDS: &[(&str, &[&str])] = &[
     ("RetryStatus", RetryStatus::FIELDS),
     ("SessionErrorInfo", SessionErrorInfo::FIELDS),

@@ -1,0 +1,337 @@
+//! Browser tests (headless Chromium and Firefox) against the reference server started by
+//! `npm test`, whose URL is baked in at compile time as `THREADTAIL_TEST_SERVER`. Every fetch is
+//! cross-origin (the runner's page has its own origin), so CORS preflights are exercised.
+//!
+//! With the server down, every test here fails: nothing is mocked.
+#![cfg(target_arch = "wasm32")]
+
+use futures_core::Stream;
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use std::future::poll_fn;
+use std::pin::Pin;
+use threadtail::client::{StreamConfig, ThreadStream, Token};
+use threadtail::events::Payload;
+use threadtail::request::Target;
+use threadtail::resume::RetryOptions;
+use threadtail::sse::{Item, Parser};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{ReadableStreamDefaultReader, Response};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TOKEN: &str = "devtoken";
+
+fn server() -> &'static str {
+    match option_env!("THREADTAIL_TEST_SERVER") {
+        Some(url) => url,
+        None => panic!("THREADTAIL_TEST_SERVER must be set at compile time (npm test does it)"),
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_init(url: &str, init: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: i32) -> JsValue;
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+async fn fetch(url: &str, init: JsValue) -> Response {
+    JsFuture::from(fetch_with_init(url, &init))
+        .await
+        .unwrap_or_else(|e| panic!("fetch {url} failed (is the reference server up?): {e:?}"))
+        .unchecked_into()
+}
+
+async fn control(method: &str, path: &str, body: Option<&str>) -> JsValue {
+    let mut init = vec![("method", JsValue::from_str(method))];
+    if let Some(b) = body {
+        init.push(("body", JsValue::from_str(b)));
+        init.push((
+            "headers",
+            obj(&[("content-type", "application/json".into())]),
+        ));
+    }
+    let r = fetch(&format!("{}/_control{path}", server()), obj(&init)).await;
+    assert!(r.ok(), "{method} /_control{path}: HTTP {}", r.status());
+    JsFuture::from(r.json().unwrap()).await.unwrap()
+}
+
+fn get_str(v: &JsValue, k: &str) -> String {
+    Reflect::get(v, &JsValue::from_str(k))
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// A fresh session with one coordinator thread; returns (session id, thread id).
+async fn session_with_thread() -> (String, String) {
+    let sid = format!("sess_b{}", (js_sys::Math::random() * 1e12) as u64);
+    control(
+        "POST",
+        "/sessions",
+        Some(&format!(r#"{{"session_id":"{sid}"}}"#)),
+    )
+    .await;
+    let t = control(
+        "POST",
+        &format!("/sessions/{sid}/threads"),
+        Some(r#"{"agent_name":"Coordinator","parent_thread_id":null}"#),
+    )
+    .await;
+    (sid, get_str(&t, "id"))
+}
+
+async fn post_event(sid: &str, tid: &str, text: &str) -> String {
+    let body =
+        format!(r#"{{"type":"agent.message","content":[{{"type":"text","text":"{text}"}}]}}"#);
+    let e = control(
+        "POST",
+        &format!("/sessions/{sid}/threads/{tid}/events"),
+        Some(&body),
+    )
+    .await;
+    get_str(&e, "id")
+}
+
+async fn requests_to(path_part: &str) -> Vec<JsValue> {
+    let all: Array = control("GET", "/requests", None).await.unchecked_into();
+    all.iter()
+        .filter(|r| get_str(r, "path").contains(path_part))
+        .collect()
+}
+
+fn header(req: &JsValue, name: &str) -> String {
+    let h = Reflect::get(req, &JsValue::from_str("headers")).unwrap();
+    get_str(&h, name)
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+    poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
+}
+
+/// The pipeline: a cross-origin `fetch` with `Authorization` and `Last-Event-ID` (both force a
+/// CORS preflight), the `text/event-stream` body read chunk by chunk and parsed.
+#[wasm_bindgen_test]
+async fn fetch_streams_an_event_stream_with_auth_and_last_event_id() {
+    let (sid, tid) = session_with_thread().await;
+    let first = post_event(&sid, &tid, "one").await;
+    let second = post_event(&sid, &tid, "二つ目").await;
+    let third = post_event(&sid, &tid, "three").await;
+    // Small chunks, so the body really arrives in pieces.
+    control(
+        "POST",
+        "/faults",
+        Some(r#"{"count":1,"chunk_bytes":64,"write_delay_ms":5}"#),
+    )
+    .await;
+    control("DELETE", "/requests", None).await;
+
+    let url = format!("{}/v1/sessions/{sid}/threads/{tid}/stream", server());
+    let headers = obj(&[
+        ("Authorization", format!("Bearer {TOKEN}").into()),
+        ("Last-Event-ID", first.clone().into()),
+        ("Accept", "text/event-stream".into()),
+    ]);
+    let response = fetch(&url, obj(&[("headers", headers)])).await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let reader: ReadableStreamDefaultReader =
+        response.body().unwrap().get_reader().unchecked_into();
+
+    let mut parser = Parser::new();
+    let mut items: Vec<Item> = Vec::new();
+    let mut chunks = 0;
+    while items.iter().filter(|i| matches!(i, Item::Event(_))).count() < 2 {
+        let result = JsFuture::from(reader.read()).await.unwrap();
+        assert!(
+            !Reflect::get(&result, &"done".into()).unwrap().is_truthy(),
+            "stream ended early"
+        );
+        let bytes: Uint8Array = Reflect::get(&result, &"value".into())
+            .unwrap()
+            .unchecked_into();
+        chunks += 1;
+        parser.push(&bytes.to_vec(), &mut items);
+    }
+    let _ = reader.cancel();
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Event(e) => e.id.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec![second, third],
+        "resumed strictly after Last-Event-ID"
+    );
+    assert!(chunks > 2, "the body arrived in {chunks} chunks");
+    let data: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Event(e) => Some(e.data.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        data[0].contains("二つ目"),
+        "multi-byte text survives chunking: {}",
+        data[0]
+    );
+
+    let reqs = requests_to("/stream").await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(header(&reqs[0], "authorization"), format!("Bearer {TOKEN}"));
+    assert_eq!(header(&reqs[0], "last-event-id"), first);
+}
+
+fn config(sid: &str, tid: &str) -> StreamConfig {
+    let mut c = StreamConfig::new(
+        format!("{}/v1", server()),
+        Target::Thread {
+            session_id: sid.into(),
+            thread_id: tid.into(),
+        },
+        Token::Static(TOKEN.into()),
+    );
+    c.retry = RetryOptions {
+        initial_delay_ms: 20,
+        max_delay_ms: 200,
+        min_delay_ms: 10,
+        ..RetryOptions::default()
+    };
+    c
+}
+
+/// The Rust client: history then live, typed, as a `Stream`.
+#[wasm_bindgen_test]
+async fn rust_client_delivers_history_then_live_typed() {
+    let (sid, tid) = session_with_thread().await;
+    let h1 = post_event(&sid, &tid, "history").await;
+    let mut events = ThreadStream::events(config(&sid, &tid)).unwrap();
+    let (first, update) = next(&mut events).await.unwrap().unwrap();
+    assert_eq!(first.id.as_deref(), Some(h1.as_str()));
+    assert!(!update);
+    let live = post_event(&sid, &tid, "live").await;
+    let (second, _) = next(&mut events).await.unwrap().unwrap();
+    assert_eq!(second.id.as_deref(), Some(live.as_str()));
+    match &second.payload {
+        Payload::AgentMessage(m) => assert_eq!(m.content.as_ref().unwrap().text(), "live"),
+        other => panic!("expected agent.message, got {other:?}"),
+    }
+    assert_eq!(second.thread_id(), Some(tid.as_str()));
+}
+
+/// Drops in the middle of the body: every event once, in order, `Last-Event-ID` on each
+/// reconnect.
+#[wasm_bindgen_test]
+async fn resumes_after_drops_without_loss_or_duplicates() {
+    let (sid, tid) = session_with_thread().await;
+    let body = r#"{"count":60,"template":{"type":"agent.message","content":"メッセージ {i} ✓"}}"#;
+    control(
+        "POST",
+        &format!("/sessions/{sid}/threads/{tid}/events/batch"),
+        Some(body),
+    )
+    .await;
+    control("DELETE", "/requests", None).await;
+    control(
+        "POST",
+        "/faults",
+        Some(r#"{"count":3,"close_after_bytes":1500}"#),
+    )
+    .await;
+    let mut events = ThreadStream::events(config(&sid, &tid)).unwrap();
+    let mut ids = Vec::new();
+    while ids.len() < 60 {
+        match next(&mut events).await {
+            Some(Ok((e, _))) => ids.push(e.id.unwrap()),
+            Some(Err(_)) => {}
+            None => panic!("stream ended after {} events", ids.len()),
+        }
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "in order, no duplicate");
+    drop(events);
+    let reqs = requests_to("/stream").await;
+    assert!(
+        reqs.len() >= 4,
+        "reconnected after each of the 3 drops: {} requests",
+        reqs.len()
+    );
+    for (i, r) in reqs.iter().enumerate().skip(1) {
+        let id = header(r, "last-event-id");
+        assert!(ids.contains(&id), "reconnect {i} sent Last-Event-ID {id:?}");
+    }
+}
+
+/// The JavaScript class in the browser: a fatal 404 is a `ThreadtailError` of kind `not_found`
+/// and the stream closes without reconnecting.
+#[wasm_bindgen_test]
+async fn js_class_reports_not_found_and_stops() {
+    control("DELETE", "/requests", None).await;
+    let options = obj(&[
+        ("baseUrl", format!("{}/v1", server()).into()),
+        ("sessionId", "sess_does_not_exist".into()),
+        ("threadId", "sthr_nope".into()),
+        ("token", TOKEN.into()),
+    ]);
+    let stream = threadtail::ThreadStream::new(options).unwrap();
+    let (tx, rx) = {
+        let mut slot = None;
+        let p = Promise::new(&mut |resolve, _| slot = Some(resolve));
+        (slot.unwrap(), p)
+    };
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        tx.call1(&JsValue::UNDEFINED, &e).unwrap();
+    });
+    let _off: Function = stream.on_error(on_error.as_ref().unchecked_ref::<Function>().clone());
+    let err = JsFuture::from(rx).await.unwrap();
+    assert!(err.is_instance_of::<js_sys::Error>(), "a real Error");
+    assert_eq!(get_str(&err, "kind"), "not_found");
+    assert_eq!(
+        Reflect::get(&err, &"status".into()).unwrap().as_f64(),
+        Some(404.0)
+    );
+    assert_eq!(get_str(&err, "type"), "not_found_error");
+    assert!(
+        !get_str(&err, "message").contains(TOKEN),
+        "no token in messages"
+    );
+    sleep(200).await;
+    assert_eq!(stream.state(), "closed");
+    assert_eq!(
+        requests_to("/stream").await.len(),
+        1,
+        "no reconnect after 404"
+    );
+    let json = JSON::stringify(&err).unwrap().as_string().unwrap();
+    assert!(!json.contains(TOKEN));
+}
