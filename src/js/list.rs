@@ -147,7 +147,7 @@ fn outcome_error(o: crate::resume::Outcome) -> Error {
 }
 
 /// An async iterator over the items of a list route (`for await (const item of …)`).
-#[wasm_bindgen]
+#[wasm_bindgen(skip_typescript)]
 pub struct ListIterator {
     pager: Rc<RefCell<Pager>>,
 }
@@ -254,7 +254,7 @@ fn pager(
 
 /// `listThreads({ baseUrl, sessionId, token, headers, statuses?, limit? })`: every thread of
 /// a session, page by page.
-#[wasm_bindgen(js_name = listThreads)]
+#[wasm_bindgen(js_name = listThreads, skip_typescript)]
 pub fn list_threads(options: JsValue) -> Result<ListIterator, JsValue> {
     let statuses = strings(&options, "statuses")?;
     pager(&options, |_| Ok(Route::Threads { statuses }))
@@ -262,7 +262,7 @@ pub fn list_threads(options: JsValue) -> Result<ListIterator, JsValue> {
 
 /// `listThreadEvents({ baseUrl, sessionId, threadId, token, headers, types?, limit? })`: a
 /// thread's event history, oldest first, page by page.
-#[wasm_bindgen(js_name = listThreadEvents)]
+#[wasm_bindgen(js_name = listThreadEvents, skip_typescript)]
 pub fn list_thread_events(options: JsValue) -> Result<ListIterator, JsValue> {
     let types = strings(&options, "types")?;
     validate_types(&types).map_err(|e| to_js(&e))?;

@@ -19,7 +19,7 @@ extern "C" {
 /// chunk. Comments go to `onComment`; an oversized event goes to `onError`, or (without one)
 /// is thrown as a `ThreadtailError` of kind `too_large` carrying the chunk's other events in
 /// `events`, and the next `push` goes on parsing.
-#[wasm_bindgen]
+#[wasm_bindgen(skip_typescript)]
 pub struct SseParser {
     parser: Parser,
     on_comment: Option<Function>,

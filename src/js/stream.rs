@@ -191,7 +191,7 @@ impl Handler for JsHandler {
 }
 
 /// Returned by `on…()` inside the unsubscribe function; `off()` removes the listener.
-#[wasm_bindgen]
+#[wasm_bindgen(skip_typescript)]
 pub struct Subscription {
     handler: Weak<JsHandler>,
     id: u32,
@@ -209,7 +209,7 @@ impl Subscription {
 
 /// The async iterator of a stream's events (`for await (const e of stream)`). Leaving the
 /// loop (`return()`) closes the stream; a fatal error rejects `next()`.
-#[wasm_bindgen]
+#[wasm_bindgen(skip_typescript)]
 pub struct EventIterator {
     handler: Rc<JsHandler>,
     shared: Rc<Shared>,
@@ -248,7 +248,7 @@ impl EventIterator {
 macro_rules! stream_class {
     ($name:ident, $thread:expr, $doc:literal) => {
         #[doc = $doc]
-        #[wasm_bindgen]
+        #[wasm_bindgen(skip_typescript)]
         pub struct $name {
             shared: Rc<Shared>,
             handler: Rc<JsHandler>,
