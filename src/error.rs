@@ -165,7 +165,7 @@ pub enum Error {
         retry_after_ms: Option<u64>,
     },
     /// The response was 200 but not of the expected content type.
-    #[error("the server answered 200 with content type {found:?}, expected {expected}; check that the base URL points at the API and not at a web page or proxy")]
+    #[error("the server answered 200 with content type \"{found}\", expected {expected}; check that the base URL points at the API and not at a web page or proxy")]
     ContentType {
         /// The `Content-Type` received (empty when absent).
         found: String,
@@ -240,12 +240,12 @@ fn decode_message(e: &DecodeError) -> String {
     let id = e.event_id.as_deref().unwrap_or("(no id)");
     if e.line > 0 {
         format!(
-            "event {id} of type {:?} is not valid JSON at line {} column {}: {}; the event is kept raw in `raw` and the stream goes on",
+            "event {id} of type \"{}\" is not valid JSON at line {} column {}: {}; the event is kept raw in `raw` and the stream goes on",
             e.event_type, e.line, e.column, e.reason
         )
     } else {
         format!(
-            "event {id} of type {:?} could not be decoded: {}; the event is kept raw in `raw` and the stream goes on",
+            "event {id} of type \"{}\" could not be decoded: {}; the event is kept raw in `raw` and the stream goes on",
             e.event_type, e.reason
         )
     }

@@ -244,7 +244,7 @@ pub fn validate_types(types: &[String]) -> Result<(), Error> {
             return Err(Error::InvalidArgument {
                 field: "types",
                 message: format!(
-                    "{t:?} is not an event type name; pass names such as \"agent.message\""
+                    "\"{t}\" is not an event type name; pass names such as \"agent.message\""
                 ),
             });
         }
@@ -279,21 +279,21 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), Error> {
     if !token_ok {
         return Err(Error::InvalidArgument {
             field: "headers",
-            message: format!("{name:?} is not a valid header name"),
+            message: format!("\"{name}\" is not a valid header name"),
         });
     }
     if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
         return Err(Error::InvalidArgument {
             field: "headers",
             message: format!(
-                "{name:?} is set by the library; use the lastEventId option for resume points"
+                "\"{name}\" is set by the library; use the lastEventId option for resume points"
             ),
         });
     }
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
         return Err(Error::InvalidArgument {
             field: "headers",
-            message: format!("the value of {name:?} contains a line break or NUL"),
+            message: format!("the value of \"{name}\" contains a line break or NUL"),
         });
     }
     Ok(())

@@ -194,7 +194,7 @@ impl Delivery<'_> {
         match event.event_type.as_str() {
             "ping" => return,
             "error" => {
-                let api = ApiError::parse(&event.data).unwrap_or(ApiError {
+                let api = crate::transport::js::api_error(&event.data).unwrap_or(ApiError {
                     message: Some(event.data.clone()),
                     ..ApiError::default()
                 });
@@ -455,8 +455,10 @@ impl Loop<'_> {
             let body = attempt
                 .send(&self.fetch, &url, &headers, Expect::Json)
                 .await?;
-            let parsed = crate::history::parse_page(body.as_deref().unwrap_or(""))
-                .map_err(|m| Outcome::Network(format!("the history page is not valid: {m}")))?;
+            let (items, next_page) =
+                crate::transport::js::parse_page(body.as_deref().unwrap_or("")).ok_or_else(
+                    || Outcome::Network(String::from("the history page is not a JSON list page")),
+                )?;
             let mut delivery = Delivery {
                 shared: self.shared,
                 config: self.config,
@@ -464,14 +466,30 @@ impl Loop<'_> {
                 backoff: &mut self.backoff,
                 terminal: false,
             };
-            for item in &parsed.events {
-                delivery.deliver(item, true);
+            let count = items.length();
+            for item in items.iter() {
+                let text = |k: &str| {
+                    js_sys::Reflect::get(&item, &k.into())
+                        .ok()
+                        .and_then(|v| v.as_string())
+                };
+                let id = text("id");
+                let event = SseEvent {
+                    event_type: text("type").unwrap_or_else(|| String::from("message")),
+                    data: js_sys::JSON::stringify(&item)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_default(),
+                    last_event_id: id.clone().unwrap_or_default(),
+                    id,
+                };
+                delivery.deliver(&event, true);
             }
             if self.shared.closed.get() {
                 return Ok(());
             }
-            match parsed.next_page {
-                Some(next) if !parsed.events.is_empty() => page = Some(next),
+            match next_page {
+                Some(next) if count > 0 => page = Some(next),
                 _ => return Ok(()),
             }
         }

@@ -26,7 +26,8 @@ export function makeError(message, kind, retryable, status, errorType, serverMes
 
 /**
  * JSON.parse of an event's data, with `type` and `id` filled from the SSE fields when the
- * payload lacks them. Returns undefined when the data is not a JSON object.
+ * payload lacks them. Returns undefined when the data is not JSON, null when it is JSON but
+ * not an object.
  */
 export function parseEvent(data, type, id) {
   let value;
@@ -35,7 +36,7 @@ export function parseEvent(data, type, id) {
   } catch {
     return undefined;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   if (value.type === undefined) value.type = type;
   if (value.id === undefined && id !== undefined) value.id = id;
   return value;
@@ -130,4 +131,57 @@ export function callTokenProvider(fn, refresh) {
 /** An options field, or undefined (options may be undefined). */
 export function field(options, name) {
   return options == null ? undefined : options[name];
+}
+
+/**
+ * Where JSON.parse failed, as [line, column] (1-based), from the engine's message: V8 says
+ * "at position N" (newer versions also "(line L column C)"), SpiderMonkey "at line L column C".
+ */
+export function jsonErrorPosition(data) {
+  try {
+    JSON.parse(data);
+    return [0, 0];
+  } catch (e) {
+    const msg = String(e && e.message);
+    const lc = /line (\d+) column (\d+)/.exec(msg);
+    if (lc) return [Number(lc[1]), Number(lc[2])];
+    const pos = /position (\d+)/.exec(msg);
+    if (pos) {
+      const before = data.slice(0, Number(pos[1]));
+      const line = before.split("\n").length;
+      return [line, before.length - before.lastIndexOf("\n")];
+    }
+    // "Unexpected end of JSON input" and the like: the end of the text.
+    const lines = data.split("\n");
+    return [lines.length, lines[lines.length - 1].length + 1];
+  }
+}
+
+/** The fields of an API error body (`{"type":"error","error":{...}}`), or undefined. */
+export function parseApiError(text) {
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const err = body && typeof body === "object" ? body.error : undefined;
+  if (!err || typeof err !== "object") return undefined;
+  const str = (v) => (typeof v === "string" ? v : undefined);
+  return [str(err.type), str(err.message), str(body.request_id), str(err.param)];
+}
+
+/** A list page: [items, nextPage] or undefined when the text is not a page. */
+export function parsePage(text) {
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!body || !Array.isArray(body.data)) return undefined;
+  let next = body.has_more === false ? undefined : body.next_page;
+  if (typeof next === "number") next = String(next);
+  if (typeof next !== "string" || next === "") next = undefined;
+  return [body.data, next];
 }

@@ -86,30 +86,14 @@ async fn fetch_page(p: &Rc<RefCell<Pager>>) -> Result<(Array, Option<String>), E
         let outcome = match attempt.send(&fetch, &url, &h, Expect::Json).await {
             Ok(body) => {
                 let text = body.unwrap_or_default();
-                let value = js_sys::JSON::parse(&text).map_err(|_| Error::ContentType {
-                    found: String::from("application/json (but the body is not valid JSON)"),
-                    expected: "application/json",
-                })?;
-                let data =
-                    Reflect::get(&value, &JsValue::from_str("data")).unwrap_or(JsValue::UNDEFINED);
-                if !Array::is_array(&data) {
-                    return Err(Error::ContentType {
-                        found: String::from("a JSON document without a `data` array"),
-                        expected: "application/json list page",
-                    });
-                }
-                let has_more = Reflect::get(&value, &JsValue::from_str("has_more"))
-                    .unwrap_or(JsValue::UNDEFINED);
-                let next = Reflect::get(&value, &JsValue::from_str("next_page"))
-                    .unwrap_or(JsValue::UNDEFINED);
-                let next = if has_more.as_bool() == Some(false) {
-                    None
-                } else if let Some(s) = next.as_string() {
-                    (!s.is_empty()).then_some(s)
-                } else {
-                    next.as_f64().map(|n| n.to_string())
-                };
-                return Ok((Array::from(&data), next));
+                let (items, next) =
+                    crate::transport::js::parse_page(&text).ok_or_else(|| Error::ContentType {
+                        found: String::from(
+                            "application/json, but not a list page ({\"data\": [...]})",
+                        ),
+                        expected: "application/json",
+                    })?;
+                return Ok((items, next));
             }
             Err(o) => o,
         };

@@ -4,10 +4,9 @@ use super::error::to_js;
 use super::options::stream_config;
 use crate::client::{Handler, ReconnectInfo, Shared};
 use crate::error::Error;
-use crate::events::decode_error;
 use crate::resume::State;
 use crate::sse::SseEvent;
-use crate::transport::js::{call_listener, iter_result, make_off, parse_event};
+use crate::transport::js::{call_listener, decode_error, iter_result, make_off, parse_event};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -122,15 +121,9 @@ fn listeners_mut(cell: &RefCell<Rc<Vec<Listener>>>) -> std::cell::RefMut<'_, Vec
 impl Handler for JsHandler {
     fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
         let value = parse_event(&event.data, &event.event_type, event.id.as_deref());
-        if value.is_undefined() {
-            let reason = if event.data.trim_start().starts_with(['{', '['])
-                || event.data.trim().is_empty()
-            {
-                "not valid JSON"
-            } else {
-                "not a JSON object"
-            };
-            let d = decode_error(&event.event_type, event.id.as_deref(), &event.data, reason);
+        if !value.is_object() {
+            // undefined: not JSON; null: JSON but not an object.
+            let d = decode_error(event, value.is_null());
             self.error(&Error::Decode(Box::new(d)));
             return None;
         }

@@ -2,9 +2,8 @@
 //! streamed body read chunk by chunk. The attempt owns its `AbortController`, its body reader
 //! and its idle watchdog; dropping it cancels all three.
 
-use super::js::{describe, ignore_rejection, now_ms};
+use super::js::{api_error, describe, ignore_rejection, now_ms};
 use super::timer::Interval;
-use crate::error::ApiError;
 use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -116,7 +115,7 @@ impl Attempt {
                     .await
                     .ok()
                     .and_then(|t| t.as_string())
-                    .and_then(|t| ApiError::parse(&t)),
+                    .and_then(|t| api_error(&t)),
                 Err(_) => None,
             };
             return Err(Outcome::Status {

@@ -68,6 +68,66 @@ extern "C" {
 
     #[wasm_bindgen(js_name = isVisible)]
     pub(crate) fn is_visible() -> bool;
+
+    #[wasm_bindgen(js_name = jsonErrorPosition)]
+    fn json_error_position(data: &str) -> Vec<u32>;
+
+    #[wasm_bindgen(js_name = parseApiError)]
+    fn parse_api_error(text: &str) -> JsValue;
+
+    #[wasm_bindgen(js_name = parsePage)]
+    fn parse_page_js(text: &str) -> JsValue;
+}
+
+/// A decode error for an event whose data `JSON.parse` refused (or that is not an object),
+/// with the line and column the engine reported. Computed only on the error path.
+pub(crate) fn decode_error(
+    event: &crate::sse::SseEvent,
+    not_object: bool,
+) -> crate::error::DecodeError {
+    let (line, column, reason) = if not_object {
+        (0, 0, String::from("the data is JSON but not an object"))
+    } else {
+        let pos = json_error_position(&event.data);
+        (
+            pos.first().copied().unwrap_or(0) as usize,
+            pos.get(1).copied().unwrap_or(0) as usize,
+            String::from("the data is not valid JSON"),
+        )
+    };
+    crate::error::DecodeError {
+        event_id: event.id.clone(),
+        event_type: event.event_type.clone(),
+        line,
+        column,
+        reason,
+        raw: event.data.clone(),
+    }
+}
+
+/// Reads an API error body with `JSON.parse` (keeps a JSON parser out of the wasm).
+pub(crate) fn api_error(text: &str) -> Option<crate::error::ApiError> {
+    let v = parse_api_error(text);
+    if v.is_undefined() {
+        return None;
+    }
+    let a = js_sys::Array::from(&v);
+    Some(crate::error::ApiError {
+        error_type: a.get(0).as_string(),
+        message: a.get(1).as_string(),
+        request_id: a.get(2).as_string(),
+        param: a.get(3).as_string(),
+    })
+}
+
+/// A list page as (items, next page cursor), or `None` when the text is not one.
+pub(crate) fn parse_page(text: &str) -> Option<(js_sys::Array, Option<String>)> {
+    let v = parse_page_js(text);
+    if v.is_undefined() {
+        return None;
+    }
+    let a = js_sys::Array::from(&v);
+    Some((js_sys::Array::from(&a.get(0)), a.get(1).as_string()))
 }
 
 /// The current time in milliseconds (`Date.now()`).
