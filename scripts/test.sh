@@ -16,13 +16,16 @@ log="$scratch/step.log"
 
 # count_from_log: adds the test counts that cargo, wasm-bindgen-test and node printed.
 count_from_log() {
-  local p f
-  p=$(grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{s+=$4} END {print s+0}')
-  f=$(grep -Eo 'test result: (ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{s+=$6} END {print s+0}')
-  p=$((p + $(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
-  f=$((f + $(grep -Eo '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
-  p=$((p + $(grep -Eo '^checks: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')))
-  passed=$((passed + p)); failed=$((failed + f))
+  local counts
+  counts=$(awk '
+    match($0, /test result: (ok|FAILED)\. [0-9]+ passed; [0-9]+ failed/) {
+      split(substr($0, RSTART, RLENGTH), w, " "); p += w[4]; f += w[6]
+    }
+    /^# pass [0-9]+/ { p += $3 }
+    /^# fail [0-9]+/ { f += $3 }
+    /^checks: [0-9]+ passed/ { p += $2 }
+    END { print p + 0, f + 0 }' "$log")
+  passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
 }
 
 step() {
