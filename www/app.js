@@ -121,6 +121,8 @@ function explain(err, where) {
         text: `Nothing answered at ${base}. Check the base URL and that the server runs (npm run demo).` };
     case "invalid_argument":
       return { title: "Check the connection settings.", text: err.message };
+    case "retrying":
+      return { title: "Still trying to reconnect.", text: err.message };
     case "rate_limited":
       return { title: `Too many requests (${status ?? 429}).`, text: "Wait a moment, then press Connect." };
     default:
@@ -128,9 +130,11 @@ function explain(err, where) {
   }
 }
 
-function showError(err, where) {
+function showError(err, where, level = "error") {
   const { title, text } = explain(err, where);
   const banner = $("error-banner");
+  banner.dataset.level = level;
+  transientShown = level === "warn";
   banner.dataset.kind = err?.kind ?? "unknown";
   banner.dataset.status = err?.status ?? "";
   $("error-title").textContent = title;
@@ -139,9 +143,11 @@ function showError(err, where) {
 }
 
 function clearError() {
+  transientShown = false;
   $("error-banner").hidden = true;
 }
 
+let transientShown = false; // the banner shows a warning that an open stream clears
 let toastTimer = 0;
 function toast(text) {
   let el = $("toast");
@@ -202,7 +208,7 @@ function threadItem(t) {
     const id = h("span", { class: "tid" });
     const badge = h("span", { class: "status", "data-testid": "thread-status" });
     t.el = h("li", { role: "treeitem", class: "thread", "data-testid": "thread-item", "data-thread-id": t.id },
-      h("button", { type: "button", class: "thread-btn", onclick: () => selectThread(t.id) },
+      h("button", { type: "button", class: "thread-btn", onclick: () => pickThread(t.id) },
         dot, h("span", { class: "label" }, name, h("span", { class: "subline" }, role, id)), badge));
     t.parts = { name, role, id, badge };
   }
@@ -217,6 +223,13 @@ function threadItem(t) {
   t.el.dataset.role = t.role || (t.parent ? "child" : "coordinator");
   t.el.setAttribute("aria-selected", String(state.selected === t.id));
   return t.el;
+}
+
+function pickThread(id) {
+  selectThread(id);
+  if (matchMedia("(max-width: 760px)").matches) {
+    document.querySelector(".timeline-panel").scrollIntoView({ block: "start", behavior: "smooth" });
+  }
 }
 
 function renderTree() {
@@ -458,6 +471,10 @@ function selectThread(id, force = false) {
     state.reconnects += 1;
     state.reconnectAt = Date.now() + (info.delayMs ?? 0);
     state.reconnectReason = info.reason ?? "";
+    // One drop is routine; several failed attempts in a row deserve a word.
+    if ((info.attempt ?? 0) >= 3) {
+      showError({ kind: "retrying", message: `Reconnect attempt ${info.attempt}, after: ${info.reason}. The viewer keeps trying and resumes from the last event id.` }, "thread", "warn");
+    }
     renderState();
   });
   stream.onError((err) => {
@@ -478,7 +495,6 @@ function selectThread(id, force = false) {
   renderState();
 }
 
-let transientShown = false;
 function clearErrorIfTransient() {
   if (transientShown) { clearError(); transientShown = false; }
 }
