@@ -46,6 +46,10 @@ missing=()
 have chromium || missing+=(chromium)
 have chromedriver || missing+=(chromium-driver)
 have firefox-esr || have firefox || missing+=(firefox-esr)
+# Fonts for the demo's Japanese text and emoji in screenshots (tests pass without them).
+for font in fonts-ipafont-gothic fonts-noto-color-emoji; do
+  dpkg -s "$font" >/dev/null 2>&1 || missing+=("$font")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -59,12 +59,9 @@ step "wasm-bindgen-test in headless Chromium" \
 step "wasm-bindgen-test in headless Firefox" \
   wasm-pack test --headless --firefox . --test browser
 step "JavaScript tests of the built package (Node)" node --test --test-concurrency=1 tests/js/
-if [ -f tests/ts/tsconfig.json ]; then
-  step "TypeScript: usage compiles, mistakes do not" node tests/ts/check.mjs
-fi
-if [ -f tests/e2e/demo.e2e.mjs ]; then
-  step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
-fi
+step "TypeScript: usage compiles, mistakes do not, declarations match the runtime" node tests/ts/check.mjs
+step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
+step "a Web Worker in headless Chromium" node tests/e2e/worker.e2e.mjs
 stop_servers
 
 printf '\nnpm test: %d steps in %ss\n' "$steps" $((SECONDS - started))
