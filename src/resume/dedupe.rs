@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 /// What an incoming id is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +28,10 @@ pub enum Seen {
 #[derive(Debug, Clone)]
 pub struct Dedupe {
     capacity: usize,
-    hashes: HashMap<String, u64>,
-    order: VecDeque<String>,
-    newest: Option<String>,
+    // The map and the queue share each id's allocation.
+    hashes: HashMap<Rc<str>, u64>,
+    order: VecDeque<Rc<str>>,
+    newest: Option<Rc<str>>,
 }
 
 /// The default number of recent ids remembered.
@@ -55,7 +57,7 @@ impl Dedupe {
     /// Starts after a resume point: ids at or below it are duplicates.
     pub fn resume_after(&mut self, id: &str) {
         if !id.is_empty() {
-            self.newest = Some(id.to_owned());
+            self.newest = Some(Rc::from(id));
         }
     }
 
@@ -83,7 +85,7 @@ impl Dedupe {
             return Seen::Update;
         }
         if let Some(newest) = &self.newest {
-            if comparable(id, newest) && id <= newest.as_str() {
+            if comparable(id, newest) && id <= &**newest {
                 return Seen::Duplicate;
             }
         }
@@ -92,15 +94,16 @@ impl Dedupe {
                 self.hashes.remove(&evicted);
             }
         }
-        self.hashes.insert(id.to_owned(), hash);
-        self.order.push_back(id.to_owned());
+        let shared: Rc<str> = Rc::from(id);
+        self.hashes.insert(shared.clone(), hash);
         let newer = match &self.newest {
-            Some(n) => !comparable(id, n) || id > n.as_str(),
+            Some(n) => !comparable(id, n) || id > &**n,
             None => true,
         };
         if newer {
-            self.newest = Some(id.to_owned());
+            self.newest = Some(shared.clone());
         }
+        self.order.push_back(shared);
         Seen::New
     }
 
@@ -118,8 +121,14 @@ impl Dedupe {
 /// Two ids compare by creation order when they have the same length and the same prefix up to
 /// the last `_` (`evt_…`, `sevt_…`).
 fn comparable(a: &str, b: &str) -> bool {
-    let prefix = |s: &str| s.rfind('_').map(|i| s[..=i].to_owned()).unwrap_or_default();
-    a.len() == b.len() && prefix(a) == prefix(b)
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.rfind('_'), b.rfind('_')) {
+        (Some(i), Some(j)) => i == j && a[..i] == b[..i],
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// The hash recorded for listed events: matches any content.
