@@ -335,3 +335,36 @@ async fn js_class_reports_not_found_and_stops() {
     let json = JSON::stringify(&err).unwrap().as_string().unwrap();
     assert!(!json.contains(TOKEN));
 }
+
+/// `online` ends a pending backoff delay: the stream reconnects now, not after the delay.
+#[wasm_bindgen_test]
+async fn online_skips_the_remaining_backoff_delay() {
+    let (sid, tid) = session_with_thread().await;
+    let id = post_event(&sid, &tid, "after the outage").await;
+    control("DELETE", "/requests", None).await;
+    control("POST", "/faults", Some(r#"{"count":1,"status":503}"#)).await;
+    let mut c = config(&sid, &tid);
+    c.retry = RetryOptions {
+        initial_delay_ms: 8_000,
+        min_delay_ms: 8_000,
+        max_delay_ms: 8_000,
+        ..RetryOptions::default()
+    };
+    let started = js_sys::Date::now();
+    let mut events = ThreadStream::events(c).unwrap();
+    // The first attempt gets the 503 and reports it; the stream now waits 8 s.
+    match next(&mut events).await {
+        Some(Err(e)) => assert_eq!(e.status(), Some(503)),
+        other => panic!("expected the 503 first, got {other:?}"),
+    }
+    sleep(100).await;
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    global
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    let (event, _) = next(&mut events).await.unwrap().unwrap();
+    assert_eq!(event.id.as_deref(), Some(id.as_str()));
+    let waited = js_sys::Date::now() - started;
+    assert!(waited < 4_000.0, "reconnected after {waited} ms: the 8 s delay was not skipped");
+    assert_eq!(requests_to("/stream").await.len(), 2);
+}
