@@ -185,7 +185,22 @@ pub(crate) struct Delivery<'a> {
     pub(crate) terminal: bool,
 }
 
-impl Delivery<'_> {
+impl<'a> Delivery<'a> {
+    pub(crate) fn new(
+        shared: &'a Shared,
+        config: &'a StreamConfig,
+        dedupe: &'a mut Dedupe,
+        backoff: &'a mut Backoff,
+    ) -> Delivery<'a> {
+        Delivery {
+            shared,
+            config,
+            dedupe,
+            backoff,
+            terminal: false,
+        }
+    }
+
     /// Delivers one event; `listed` is true for events listed over REST (backfill).
     pub(crate) fn deliver(&mut self, event: &SseEvent, listed: bool) {
         if self.shared.closed.get() || self.terminal {
@@ -407,13 +422,12 @@ impl Loop<'_> {
                 };
             }
         }
-        let mut delivery = Delivery {
-            shared: self.shared,
-            config: self.config,
-            dedupe: &mut self.dedupe,
-            backoff: &mut self.backoff,
-            terminal: false,
-        };
+        let mut delivery = Delivery::new(
+            self.shared,
+            self.config,
+            &mut self.dedupe,
+            &mut self.backoff,
+        );
         loop {
             match attempt.read().await {
                 Ok(Some(chunk)) => {
@@ -459,13 +473,12 @@ impl Loop<'_> {
                 crate::transport::js::parse_page(body.as_deref().unwrap_or("")).ok_or_else(
                     || Outcome::Network(String::from("the history page is not a JSON list page")),
                 )?;
-            let mut delivery = Delivery {
-                shared: self.shared,
-                config: self.config,
-                dedupe: &mut self.dedupe,
-                backoff: &mut self.backoff,
-                terminal: false,
-            };
+            let mut delivery = Delivery::new(
+                self.shared,
+                self.config,
+                &mut self.dedupe,
+                &mut self.backoff,
+            );
             let count = items.length();
             for item in items.iter() {
                 let text = |k: &str| {

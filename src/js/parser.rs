@@ -4,8 +4,8 @@ use super::error::{invalid, to_js};
 use super::options::string;
 use crate::error::Error;
 use crate::sse::{Parser, Sink, SseEvent, DEFAULT_MAX_EVENT_BYTES};
-use crate::transport::js::call_listener;
-use js_sys::{Array, Function, Reflect, Uint8Array};
+use crate::transport::js::{call_listener, copy_chunk};
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -107,19 +107,7 @@ impl SseParser {
             on_comment: self.on_comment.as_ref(),
             errors: Vec::new(),
         };
-        if let Some(text) = chunk.as_string() {
-            self.parser.push(text.as_bytes(), &mut sink);
-        } else if chunk.is_instance_of::<Uint8Array>()
-            || chunk.is_instance_of::<js_sys::ArrayBuffer>()
-        {
-            let bytes = if chunk.is_instance_of::<Uint8Array>() {
-                chunk.unchecked_into::<Uint8Array>()
-            } else {
-                Uint8Array::new(&chunk)
-            };
-            let len = bytes.length() as usize;
-            self.buf.resize(len, 0);
-            bytes.copy_to(&mut self.buf[..len]);
+        if copy_chunk(&chunk, &mut self.buf) {
             self.parser.push(&self.buf, &mut sink);
         } else {
             return Err(invalid(

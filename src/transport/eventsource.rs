@@ -98,13 +98,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 };
                 let mut dd = d.borrow_mut();
                 let mut backoff = Backoff::new(c.retry);
-                let mut delivery = crate::client::Delivery {
-                    shared: &s,
-                    config: &c,
-                    dedupe: &mut dd,
-                    backoff: &mut backoff,
-                    terminal: false,
-                };
+                let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut backoff);
                 delivery.deliver(&sse, false);
                 if delivery.terminal {
                     term.set(true);

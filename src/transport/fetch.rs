@@ -2,11 +2,11 @@
 //! streamed body read chunk by chunk. The attempt owns its `AbortController`, its body reader
 //! and its idle watchdog; dropping it cancels all three.
 
-use super::js::{api_error, describe, ignore_rejection, now_ms};
+use super::js::{api_error, copy_chunk, describe, ignore_rejection, now_ms};
 use super::timer::Interval;
 use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect};
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -169,21 +169,7 @@ impl Attempt {
         self.last_byte_at.set(now_ms());
         let value =
             Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
-        if let Some(text) = value.as_string() {
-            self.buf.clear();
-            self.buf.extend_from_slice(text.as_bytes());
-        } else if value.is_instance_of::<Uint8Array>()
-            || value.is_instance_of::<js_sys::ArrayBuffer>()
-        {
-            let bytes = if value.is_instance_of::<Uint8Array>() {
-                value.unchecked_into::<Uint8Array>()
-            } else {
-                Uint8Array::new(&value)
-            };
-            let len = bytes.length() as usize;
-            self.buf.resize(len, 0);
-            bytes.copy_to(&mut self.buf[..len]);
-        } else {
+        if !copy_chunk(&value, &mut self.buf) {
             return Err(Outcome::Network(String::from(
                 "the response body yielded a chunk that is not bytes",
             )));

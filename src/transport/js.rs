@@ -167,3 +167,25 @@ pub(crate) fn describe(value: &JsValue) -> String {
     }
     String::from("unknown error")
 }
+
+/// Copies a chunk (`Uint8Array`, `ArrayBuffer` or string) into `buf`, reusing its allocation.
+/// Returns false when the value is none of those.
+pub(crate) fn copy_chunk(value: &JsValue, buf: &mut Vec<u8>) -> bool {
+    use js_sys::Uint8Array;
+    if let Some(text) = value.as_string() {
+        buf.clear();
+        buf.extend_from_slice(text.as_bytes());
+        return true;
+    }
+    let bytes = if value.is_instance_of::<Uint8Array>() {
+        value.unchecked_ref::<Uint8Array>().clone()
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(value)
+    } else {
+        return false;
+    };
+    let len = bytes.length() as usize;
+    buf.resize(len, 0);
+    bytes.copy_to(&mut buf[..len]);
+    true
+}
