@@ -365,6 +365,9 @@ async fn online_skips_the_remaining_backoff_delay() {
     let (event, _) = next(&mut events).await.unwrap().unwrap();
     assert_eq!(event.id.as_deref(), Some(id.as_str()));
     let waited = js_sys::Date::now() - started;
-    assert!(waited < 4_000.0, "reconnected after {waited} ms: the 8 s delay was not skipped");
+    assert!(
+        waited < 4_000.0,
+        "reconnected after {waited} ms: the 8 s delay was not skipped"
+    );
     assert_eq!(requests_to("/stream").await.len(), 2);
 }
