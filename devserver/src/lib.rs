@@ -39,6 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::middleware;
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -153,6 +154,11 @@ pub async fn serve(config: Config) -> std::io::Result<(SocketAddr, ServerHandle)
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        // Without TCP_NODELAY, a small write after the response head waits for the peer's
+        // delayed ACK (~40 ms on Linux): every cut-and-resume in the tests paid it.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let result = axum::serve(listener, service)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
