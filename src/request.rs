@@ -36,6 +36,10 @@ pub fn validate_id(field: &'static str, value: &str) -> Result<(), Error> {
             "is {} bytes long, more than the {MAX_ID_LEN} an id can be",
             value.len()
         ))
+    } else if value == "." || value == ".." {
+        // Percent-encoding cannot help: URL parsers treat "%2e" as "." too, so the segment
+        // would be resolved away and the request would go to another route.
+        Some(format!("is {value:?}, a dot segment that would change the URL path"))
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         Some(
             "contains whitespace or a control character; check for a stray newline or space"
@@ -385,7 +389,7 @@ mod tests {
     fn id_rules() {
         assert!(validate_id("sessionId", "sess_019f").is_ok());
         assert!(validate_id("sessionId", "sesn_019f").is_ok());
-        for bad in ["", "sess 1", "sess_1\n", &"x".repeat(300)] {
+        for bad in ["", "sess 1", "sess_1\n", &"x".repeat(300), ".", ".."] {
             let err = validate_id("sessionId", bad).unwrap_err();
             assert!(err.to_string().contains("sessionId"), "{err}");
         }
