@@ -1,0 +1,355 @@
+// ThreadStream and SessionStream against the reference server: what is sent, what is
+// delivered, history then live, resume, decode errors, updates, the terminal event.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import * as tt from "../../pkg/node.js";
+import { startServer, TOKEN, record, waitFor, sleep, FAST } from "./helpers/server.mjs";
+
+let server;
+const streams = [];
+before(async () => {
+  server = await startServer(["--keepalive-ms", "1000"]);
+});
+after(async () => {
+  for (const s of streams) s.close();
+  await server.stop();
+});
+beforeEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  await server.reset();
+});
+
+function open(ids, options = {}, Class = tt.ThreadStream) {
+  const s = new Class({ baseUrl: server.base, token: TOKEN, retry: FAST, ...ids, ...options });
+  streams.push(s);
+  return s;
+}
+
+const msg = (text) => ({ type: "agent.message", content: [{ type: "text", text }] });
+
+test("request: Authorization, Accept, custom headers, type filter, percent-encoded path", async () => {
+  const ids = await server.thread();
+  const h = new Headers({ "x-extra": "one", "anthropic-beta": "b1" });
+  const s = open(ids, {
+    headers: h,
+    types: ["agent.message", "session.thread_created"],
+  });
+  const r = record(s);
+  await waitFor(async () => (await server.streamRequests()).length === 1, { what: "request" });
+  await waitFor(() => s.state === "open", { what: "open" });
+  const [req] = await server.streamRequests();
+  assert.equal(req.method, "GET");
+  assert.equal(req.path, `/v1/sessions/${ids.sessionId}/threads/${ids.threadId}/stream`);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(req.headers.accept, "text/event-stream");
+  assert.equal(req.headers["x-extra"], "one");
+  assert.equal(req.headers["anthropic-beta"], "b1");
+  assert.equal(req.headers["last-event-id"], undefined);
+  const q = new URLSearchParams(req.query);
+  const types = [...q.getAll("type"), ...q.getAll("types[]")].flatMap((t) => t.split(","));
+  assert.deepEqual(types.sort(), ["agent.message", "session.thread_created"]);
+  // the filter is applied: a non-matching event is not delivered, a matching one is
+  await server.event(ids.sessionId, ids.threadId, { type: "agent.thinking" });
+  await server.event(ids.sessionId, ids.threadId, msg("kept"));
+  await waitFor(() => r.events.length === 1, { what: "filtered event" });
+  assert.equal(r.events[0].type, "agent.message");
+  await sleep(30);
+  assert.equal(r.events.length, 1);
+  assert.deepEqual(r.errors, []);
+});
+
+test("headers as a record, and a base URL with a trailing slash", async () => {
+  const ids = await server.thread();
+  open(ids, { baseUrl: `${server.base}/`, headers: { "x-api-key": "k", "x-n": "2" } });
+  await waitFor(async () => (await server.streamRequests()).length === 1);
+  const [req] = await server.streamRequests();
+  assert.equal(req.path, `/v1/sessions/${ids.sessionId}/threads/${ids.threadId}/stream`);
+  assert.equal(req.headers["x-api-key"], "k");
+  assert.equal(req.headers["x-n"], "2");
+});
+
+test("an id cannot change the path: it is percent-encoded or refused", async () => {
+  // a slash or "?" in an id must not reach the server as a path separator or query
+  let s;
+  try {
+    s = open({ sessionId: "sess_a/../x", threadId: "sthr_b?c=1" });
+  } catch (e) {
+    assert.ok(e instanceof tt.ThreadtailError);
+    assert.equal(e.kind, "invalid_argument");
+    return;
+  }
+  const r = record(s);
+  await waitFor(() => r.errors.length > 0 || s.state === "closed", { what: "an answer" });
+  const reqs = await server.requests();
+  assert.equal(reqs.length, 1);
+  assert.ok(reqs[0].path.includes("%2F") && reqs[0].path.includes("%3F"), reqs[0].path);
+  assert.equal(reqs[0].query, "");
+});
+
+test("dot-segment ids (\".\", \"..\") are refused: they would change the path", () => {
+  const bad = [
+    { sessionId: "..", threadId: "sthr_x" },
+    { sessionId: "sess_x", threadId: "." },
+    { sessionId: ".", threadId: "sthr_x" },
+    { sessionId: "sess_x", threadId: ".." },
+  ];
+  for (const ids of bad) {
+    for (const make of [
+      () => new tt.ThreadStream({ baseUrl: server.base, token: TOKEN, ...ids }),
+      () => tt.listThreadEvents({ baseUrl: server.base, token: TOKEN, ...ids }),
+    ]) {
+      let s;
+      assert.throws(
+        () => (s = make()),
+        (e) => e instanceof tt.ThreadtailError && e.kind === "invalid_argument",
+        JSON.stringify(ids),
+      );
+      s?.close?.();
+    }
+  }
+  for (const sessionId of [".", ".."]) {
+    assert.throws(() => new tt.SessionStream({ baseUrl: server.base, token: TOKEN, sessionId }), (e) => e.kind === "invalid_argument");
+    assert.throws(() => tt.listThreads({ baseUrl: server.base, token: TOKEN, sessionId }), (e) => e.kind === "invalid_argument");
+  }
+});
+
+test("history then live, in order, with typed JSON and meta.update false", async () => {
+  const ids = await server.thread();
+  const child = await server.childThread(ids.sessionId, ids.threadId);
+  await server.batch(ids.sessionId, child, { count: 20, template: msg("history {i}") });
+  const s = open({ sessionId: ids.sessionId, threadId: child });
+  const r = record(s);
+  const created = [];
+  s.on("session.thread_created", (e) => created.push(e));
+  await waitFor(() => r.events.length === 21, { what: "history" });
+  assert.equal(s.state, "open");
+  for (let i = 0; i < 5; i++) await server.event(ids.sessionId, child, msg(`live ${i}`));
+  await waitFor(() => r.events.length === 26, { what: "live events" });
+  assert.equal(r.events[0].type, "session.thread_created");
+  assert.equal(created.length, 1);
+  assert.equal(created[0].parent_thread_id, ids.threadId);
+  const texts = r.events.slice(1).map((e) => e.content[0].text);
+  assert.deepEqual(texts, [
+    ...Array.from({ length: 20 }, (_, i) => `history ${i}`),
+    ...Array.from({ length: 5 }, (_, i) => `live ${i}`),
+  ]);
+  const idsSeen = r.events.map((e) => e.id);
+  assert.deepEqual([...idsSeen].sort(), idsSeen, "ids in creation order");
+  assert.ok(r.events.every((e) => e.session_thread_id === child));
+  assert.ok(r.metas.every((m) => m.update === false));
+  assert.equal(s.lastEventId, idsSeen.at(-1));
+  assert.deepEqual(r.errors, []);
+  // one connection only
+  assert.equal((await server.streamRequests()).length, 1);
+});
+
+test("Last-Event-ID is sent on every reconnect; nothing lost or repeated", async () => {
+  const ids = await server.thread();
+  const s = open(ids, { retry: { initialDelayMs: 10, maxDelayMs: 50, minDelayMs: 5 } });
+  const r = record(s);
+  await waitFor(() => s.state === "open");
+  const expectedResume = [undefined];
+  for (let round = 0; round < 4; round++) {
+    await server.batch(ids.sessionId, ids.threadId, { count: 3, template: msg(`r${round} {i}`) });
+    await waitFor(() => r.events.length === 3 * (round + 1), { what: `round ${round}` });
+    expectedResume.push(s.lastEventId);
+    const opened = r.states.filter((x) => x === "open").length;
+    await server.control("POST", "/disconnect");
+    await waitFor(() => r.states.filter((x) => x === "open").length > opened, { what: "reopen" });
+  }
+  const reqs = await server.streamRequests();
+  assert.deepEqual(
+    reqs.map((q) => q.headers["last-event-id"]),
+    expectedResume,
+  );
+  assert.ok(reqs.every((q) => q.headers.authorization === `Bearer ${TOKEN}`));
+  assert.equal(r.events.length, 12);
+  assert.equal(new Set(r.events.map((e) => e.id)).size, 12);
+  assert.equal(r.reconnects.length, 4);
+  assert.ok(r.reconnects.every((x) => x.reason && x.attempt >= 1));
+  assert.deepEqual(r.errors, [], "a clean end of the body is not an error");
+});
+
+test("lastEventId option: resumes after it", async () => {
+  const ids = await server.thread();
+  const b = await server.batch(ids.sessionId, ids.threadId, { count: 6, template: msg("{i}") });
+  const first = await (async () => {
+    const all = [];
+    for await (const e of tt.listThreadEvents({ baseUrl: server.base, token: TOKEN, ...ids })) all.push(e);
+    return all;
+  })();
+  assert.equal(first.at(-1).id, b.last_id);
+  const s = open(ids, { lastEventId: first[2].id });
+  const r = record(s);
+  await waitFor(() => r.events.length === 3);
+  assert.deepEqual(r.events.map((e) => e.id), first.slice(3).map((e) => e.id));
+  const [req] = await server.streamRequests();
+  assert.equal(req.headers["last-event-id"], first[2].id);
+});
+
+test("a custom fetch option is used for every request", async () => {
+  const ids = await server.thread();
+  const calls = [];
+  const s = open(ids, {
+    fetch: (url, init) => {
+      calls.push({ url: String(url), init });
+      return fetch(url, init);
+    },
+  });
+  const r = record(s);
+  await server.event(ids.sessionId, ids.threadId, msg("x"));
+  await waitFor(() => r.events.length === 1);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, `${server.base}/sessions/${ids.sessionId}/threads/${ids.threadId}/stream`);
+  assert.equal(calls[0].init.method, "GET");
+  assert.equal(calls[0].init.cache, "no-store");
+  assert.ok(calls[0].init.signal instanceof AbortSignal);
+  const hdrs = new Headers(calls[0].init.headers);
+  assert.equal(hdrs.get("authorization"), `Bearer ${TOKEN}`);
+  assert.ok(!calls[0].url.includes(TOKEN), "the token is never in the URL");
+});
+
+test("an unknown event type and unknown fields are delivered", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  const typed = [];
+  s.on("vendor.new_thing", (e) => typed.push(e));
+  await server.event(ids.sessionId, ids.threadId, { type: "vendor.new_thing", extra: { deep: [1, 2] } });
+  await server.event(ids.sessionId, ids.threadId, { ...msg("y"), brand_new_field: true });
+  await waitFor(() => r.events.length === 2);
+  assert.equal(r.events[0].type, "vendor.new_thing");
+  assert.deepEqual(r.events[0].extra, { deep: [1, 2] });
+  assert.equal(typed.length, 1);
+  assert.equal(r.events[1].brand_new_field, true);
+  assert.deepEqual(r.errors, []);
+});
+
+test("an event that is not JSON: onError kind decode with eventId and raw, the stream goes on", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  await server.event(ids.sessionId, ids.threadId, msg("before"));
+  const bad = await server.event(ids.sessionId, ids.threadId, { type: "agent.message", _raw_data: "{not json" });
+  await server.event(ids.sessionId, ids.threadId, { type: "agent.message", _raw_data: "[1,2]" });
+  await server.event(ids.sessionId, ids.threadId, msg("after"));
+  await waitFor(() => r.events.length === 2 && r.errors.length === 2, { what: "events and errors" });
+  assert.deepEqual(r.events.map((e) => e.content[0].text), ["before", "after"]);
+  const e = r.errors[0];
+  assert.ok(e instanceof tt.ThreadtailError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.kind, "decode");
+  assert.equal(e.retryable, false);
+  assert.equal(e.eventId, bad.id);
+  assert.equal(e.raw, "{not json");
+  assert.equal(e.eventType, "agent.message");
+  assert.equal(r.errors[1].kind, "decode");
+  assert.equal(s.state, "open");
+  assert.equal((await server.streamRequests()).length, 1, "no reconnect for a decode error");
+});
+
+test("a repeated id: identical content is skipped, different content is an update", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  const first = await server.event(ids.sessionId, ids.threadId, {
+    type: "user.message",
+    content: "queued",
+    processed_at: null,
+  });
+  await waitFor(() => r.events.length === 1);
+  const same = `id: ${first.id}\nevent: user.message\ndata: ${JSON.stringify(first)}\n\n`;
+  const processed = { ...first, processed_at: "2026-06-15T08:01:00.000Z" };
+  const changed = `id: ${first.id}\nevent: user.message\ndata: ${JSON.stringify(processed)}\n\n`;
+  await server.event(ids.sessionId, ids.threadId, { type: "user.message", _raw_frame: same });
+  await server.event(ids.sessionId, ids.threadId, { type: "user.message", _raw_frame: changed });
+  await server.event(ids.sessionId, ids.threadId, msg("next"));
+  await waitFor(() => r.events.length === 3, { what: "update and next" });
+  assert.deepEqual(r.metas.map((m) => m.update), [false, true, false]);
+  assert.equal(r.events[1].id, first.id);
+  assert.equal(r.events[1].processed_at, "2026-06-15T08:01:00.000Z");
+  assert.equal(r.events[0].processed_at, null);
+  assert.equal(r.events[2].content[0].text, "next");
+});
+
+test("ping frames and heartbeats are not events", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  await server.event(ids.sessionId, ids.threadId, { type: "agent.message", _raw_frame: "event: ping\ndata: {}\n\n: heartbeat\n\n" });
+  await server.event(ids.sessionId, ids.threadId, msg("real"));
+  await waitFor(() => r.events.length >= 1);
+  await sleep(30);
+  assert.deepEqual(r.events.map((e) => e.type), ["agent.message"]);
+});
+
+test("an in-stream error frame goes to onError; the stream stays open", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  const body = { type: "error", error: { type: "overloaded_error", message: "busy" } };
+  await server.event(ids.sessionId, ids.threadId, { type: "agent.message", _raw_frame: `event: error\ndata: ${JSON.stringify(body)}\n\n` });
+  await server.event(ids.sessionId, ids.threadId, msg("after"));
+  await waitFor(() => r.events.length === 1 && r.errors.length === 1);
+  assert.ok(r.errors[0] instanceof tt.ThreadtailError);
+  assert.equal(r.errors[0].type, "overloaded_error");
+  assert.equal(s.state, "open");
+});
+
+test("session.thread_status_terminated closes the stream: no reconnect, nothing after", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  await server.event(ids.sessionId, ids.threadId, msg("a"));
+  await server.event(ids.sessionId, ids.threadId, {
+    type: "session.thread_status_terminated",
+    status: "terminated",
+    stop_reason: { type: "archive" },
+  });
+  await server.event(ids.sessionId, ids.threadId, msg("after the end"));
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  await sleep(100);
+  assert.deepEqual(r.events.map((e) => e.type), ["agent.message", "session.thread_status_terminated"]);
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.reconnects.length, 0);
+  assert.equal(r.states.at(-1), "closed");
+  assert.equal((await server.streamRequests()).length, 1);
+  await waitFor(async () => (await server.status()).open_streams === 0, { what: "connection closed" });
+});
+
+test("a terminal event without an event: line (type only in JSON) also ends the stream", async () => {
+  const ids = await server.thread();
+  const s = open(ids);
+  const r = record(s);
+  const data = JSON.stringify({ type: "session.thread_status_terminated", status: "terminated" });
+  await server.event(ids.sessionId, ids.threadId, { type: "agent.message", _raw_frame: `id: evt_zz\ndata: ${data}\n\n` });
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  assert.equal(r.events.length, 1);
+  assert.equal(r.events[0].type, "session.thread_status_terminated");
+  assert.equal(r.events[0].id, "evt_zz");
+  await sleep(50);
+  assert.equal((await server.streamRequests()).length, 1);
+});
+
+test("SessionStream receives the events of every thread, in order", async () => {
+  const ids = await server.thread();
+  const c1 = await server.childThread(ids.sessionId, ids.threadId, "A");
+  const c2 = await server.childThread(ids.sessionId, ids.threadId, "B");
+  await server.event(ids.sessionId, ids.threadId, msg("coord 0"));
+  const s = open({ sessionId: ids.sessionId }, {}, tt.SessionStream);
+  const r = record(s);
+  await waitFor(() => r.events.length === 3, { what: "history" });
+  await server.event(ids.sessionId, c1, msg("c1"));
+  await server.event(ids.sessionId, c2, msg("c2"));
+  await server.event(ids.sessionId, c2, { type: "session.thread_status_terminated", status: "terminated" });
+  await server.event(ids.sessionId, ids.threadId, msg("coord 1"));
+  await waitFor(() => r.events.length === 7, { what: "live" });
+  const threads = r.events.map((e) => e.session_thread_id);
+  assert.deepEqual(threads, [c1, c2, ids.threadId, c1, c2, c2, ids.threadId]);
+  assert.equal(s.state, "open", "a thread's termination does not end the session stream");
+  const [req] = await server.streamRequests();
+  assert.equal(req.path, `/v1/sessions/${ids.sessionId}/events/stream`);
+  // session.deleted ends it
+  await server.event(ids.sessionId, ids.threadId, { type: "session.deleted" });
+  await waitFor(() => s.state === "closed", { what: "closed after session.deleted" });
+});
