@@ -24,8 +24,26 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "調査", "結果", "を", "まとめ", "ました", "エージェント", "スレッド", "の", "状態", "は",
-    "research", "agent", "thread", "summary", "tool", "result", "ok", "。", "、", "です",
+    "調査",
+    "結果",
+    "を",
+    "まとめ",
+    "ました",
+    "エージェント",
+    "スレッド",
+    "の",
+    "状態",
+    "は",
+    "research",
+    "agent",
+    "thread",
+    "summary",
+    "tool",
+    "result",
+    "ok",
+    "。",
+    "、",
+    "です",
 ];
 
 fn text(rng: &mut Rng, bytes: usize) -> String {
@@ -182,7 +200,10 @@ fn main() {
         "stream", "chunks", "MB/s", "range", "events/s"
     );
     for (case, chunking, mbs, lo, hi, evs) in &rows {
-        println!("{case:<20} {chunking:<18} {mbs:>10.0} {:>21} {evs:>12.0}", format!("{lo:.0}-{hi:.0}"));
+        println!(
+            "{case:<20} {chunking:<18} {mbs:>10.0} {:>21} {evs:>12.0}",
+            format!("{lo:.0}-{hi:.0}")
+        );
     }
     for pair in rows.chunks(3) {
         // Time ratio: MB/s at 64 KB over MB/s at 1 KB.
