@@ -12,7 +12,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
+use web_sys::{AbortController, Response};
 
 /// What a request expects back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,9 @@ pub(crate) enum Expect {
 #[derive(Debug)]
 pub(crate) struct Attempt {
     controller: AbortController,
-    reader: Option<ReadableStreamDefaultReader>,
+    /// The body reader. Kept untyped and called through `call_method`: a custom `fetch` may
+    /// return anything, and a typed call on garbage would throw through the wasm frames.
+    reader: Option<JsValue>,
     timed_out: Rc<Cell<bool>>,
     last_byte_at: Rc<Cell<f64>>,
     idle_ms: Option<u64>,
@@ -131,7 +133,9 @@ impl Attempt {
         };
         if !ok {
             if let Some(body) = response.body() {
-                ignore_rejection(&body.cancel());
+                if let Ok(p) = call_method(&body, "cancel") {
+                    ignore_rejection(&p);
+                }
             }
             return Err(Outcome::ContentType(content_type));
         }
@@ -145,7 +149,10 @@ impl Attempt {
                 let body = response.body().ok_or_else(|| {
                     Outcome::Network(String::from("the 200 response has no body"))
                 })?;
-                self.reader = Some(body.get_reader().unchecked_into());
+                let reader = call_method(&body, "getReader").map_err(|e| {
+                    Outcome::Network(format!("the response body has no reader: {}", describe(&e)))
+                })?;
+                self.reader = Some(reader);
                 Ok(None)
             }
         }
@@ -157,7 +164,8 @@ impl Attempt {
             Some(r) => r.clone(),
             None => return Ok(None),
         };
-        let result = JsFuture::from(reader.read())
+        let pending = call_method(&reader, "read").map_err(|e| self.failure(&e))?;
+        let result = JsFuture::from(Promise::resolve(&pending))
             .await
             .map_err(|e| self.failure(&e))?;
         let done = Reflect::get(&result, &JsValue::from_str("done"))
@@ -181,9 +189,20 @@ impl Attempt {
 impl Drop for Attempt {
     fn drop(&mut self) {
         if let Some(reader) = self.reader.take() {
-            ignore_rejection(&reader.cancel());
+            if let Ok(p) = call_method(&reader, "cancel") {
+                ignore_rejection(&p);
+            }
         }
         self.controller.abort();
+    }
+}
+
+/// `target[name]()`, with a missing method or a throw as an `Err` instead of an exception.
+fn call_method(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    let f = Reflect::get(target, &JsValue::from_str(name))?;
+    match f.dyn_ref::<Function>() {
+        Some(f) => f.call0(target),
+        None => Err(JsValue::from_str(&format!("{name} is not a function"))),
     }
 }
 
