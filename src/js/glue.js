@@ -83,6 +83,8 @@ export function iterResult(done, value) {
 /** Headers given as a Headers object, an array of pairs or a record, as [name, value] pairs. */
 export function headerPairs(headers) {
   if (headers == null) return [];
+  // A string would otherwise turn into one header per character ("0", "1", …).
+  if (typeof headers !== "object") throw new TypeError("must be a Headers object, an array of pairs or a record");
   if (typeof headers.forEach === "function" && typeof headers.get === "function") {
     const out = [];
     headers.forEach((v, k) => out.push([k, v]));
