@@ -6,6 +6,7 @@ use super::js::{api_error, copy_chunk, describe, ignore_rejection, now_ms};
 use super::timer::Interval;
 use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
+use gloo_events::EventListener;
 use js_sys::{Function, Object, Promise, Reflect};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -35,6 +36,10 @@ pub(crate) struct Attempt {
     idle_ms: Option<u64>,
     _watchdog: Option<Interval>,
     buf: Vec<u8>,
+    /// Rejects when the controller aborts: every wait is raced against it, so a `fetch` or a
+    /// body that ignores the signal cannot hang the stream past `close()` or the idle timeout.
+    aborted: Option<Promise>,
+    _abort_listener: Option<EventListener>,
 }
 
 impl Attempt {
@@ -54,6 +59,14 @@ impl Attempt {
                 }
             })
         });
+        let mut reject_slot: Option<Function> = None;
+        let aborted = Promise::new(&mut |_, reject| reject_slot = Some(reject));
+        ignore_rejection(&aborted);
+        let abort_listener = reject_slot.map(|reject| {
+            EventListener::once(&controller.signal(), "abort", move |_| {
+                let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("aborted"));
+            })
+        });
         Ok(Attempt {
             controller,
             reader: None,
@@ -62,12 +75,23 @@ impl Attempt {
             idle_ms,
             _watchdog: watchdog,
             buf: Vec::new(),
+            aborted: abort_listener.as_ref().map(|_| aborted),
+            _abort_listener: abort_listener,
         })
     }
 
     /// The controller, so that `close()` can abort the attempt from outside.
     pub(crate) fn controller(&self) -> &AbortController {
         &self.controller
+    }
+
+    /// Waits for `value` (a promise or not), or for the abort, whichever comes first.
+    async fn settle(&self, value: &JsValue) -> Result<JsValue, JsValue> {
+        let p = Promise::resolve(value);
+        match &self.aborted {
+            Some(a) => JsFuture::from(Promise::race(&js_sys::Array::of2(&p, a))).await,
+            None => JsFuture::from(p).await,
+        }
     }
 
     fn failure(&self, e: &JsValue) -> Outcome {
@@ -98,9 +122,7 @@ impl Attempt {
         let returned = fetch
             .call2(&js_sys::global(), &JsValue::from_str(url), &init)
             .map_err(|e| self.failure(&e))?;
-        let response = JsFuture::from(Promise::resolve(&returned))
-            .await
-            .map_err(|e| self.failure(&e))?;
+        let response = self.settle(&returned).await.map_err(|e| self.failure(&e))?;
         if !response.is_object() {
             return Err(Outcome::Network(String::from(
                 "fetch resolved to something that is not a Response",
@@ -113,7 +135,8 @@ impl Attempt {
         if status != 200 {
             let retry_after_ms = header("retry-after").and_then(|v| parse_retry_after(&v));
             let api = match response.text() {
-                Ok(p) => JsFuture::from(p)
+                Ok(p) => self
+                    .settle(&p)
                     .await
                     .ok()
                     .and_then(|t| t.as_string())
@@ -142,7 +165,7 @@ impl Attempt {
         match expect {
             Expect::Json => {
                 let text = response.text().map_err(|e| self.failure(&e))?;
-                let text = JsFuture::from(text).await.map_err(|e| self.failure(&e))?;
+                let text = self.settle(&text).await.map_err(|e| self.failure(&e))?;
                 Ok(text.as_string())
             }
             Expect::EventStream => {
@@ -165,9 +188,7 @@ impl Attempt {
             None => return Ok(None),
         };
         let pending = call_method(&reader, "read").map_err(|e| self.failure(&e))?;
-        let result = JsFuture::from(Promise::resolve(&pending))
-            .await
-            .map_err(|e| self.failure(&e))?;
+        let result = self.settle(&pending).await.map_err(|e| self.failure(&e))?;
         let done = Reflect::get(&result, &JsValue::from_str("done"))
             .map(|d| d.is_truthy())
             .unwrap_or(true);
