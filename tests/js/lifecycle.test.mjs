@@ -376,3 +376,58 @@ test("a custom fetch with a random-bytes body: no crash, the parser survives", a
   await waitFor(() => s.state === "closed", { what: "closed", timeoutMs: 5000 });
   assert.ok(r.errors.every((e) => e instanceof tt.ThreadtailError));
 });
+
+test("a fetch that ignores the abort signal and never answers: the idle timeout still reconnects", async () => {
+  const ids = await server.thread();
+  await server.event(ids.sessionId, ids.threadId, msg("a"));
+  let calls = 0;
+  const s = open(ids, {
+    idleTimeoutMs: 200,
+    retry: { initialDelayMs: 5, maxDelayMs: 10, minDelayMs: 1 },
+    fetch: (url, init) => (calls++ === 0 ? new Promise(() => {}) : fetch(url, init)),
+  });
+  const r = record(s);
+  await waitFor(() => r.events.length === 1, { what: "event after the timeout", timeoutMs: 2000 });
+  assert.equal(calls, 2);
+  assert.deepEqual(r.errors.map((e) => e.kind), ["timeout"]);
+  // and close() ends a stream whose fetch never answers, without a later request
+  const s2 = open(ids, { fetch: () => new Promise(() => {}) });
+  const r2 = record(s2);
+  await sleep(20);
+  s2.close();
+  await sleep(50);
+  assert.deepEqual(r2.states, ["closed"]);
+  assert.deepEqual(r2.errors, []);
+});
+
+test("a body whose reader never answers: the idle timeout fires, then a reconnect", async () => {
+  const ids = await server.thread();
+  await server.event(ids.sessionId, ids.threadId, msg("a"));
+  let calls = 0;
+  const stuck = () => ({
+    status: 200,
+    headers: new Headers({ "content-type": "text/event-stream" }),
+    body: { getReader: () => ({ read: () => new Promise(() => {}), cancel: () => {} }) },
+  });
+  const s = open(ids, {
+    idleTimeoutMs: 150,
+    retry: { initialDelayMs: 5, maxDelayMs: 10, minDelayMs: 1 },
+    fetch: (url, init) => (calls++ === 0 ? stuck() : fetch(url, init)),
+  });
+  const r = record(s);
+  await waitFor(() => r.events.length === 1, { what: "event after the timeout", timeoutMs: 2000 });
+  assert.deepEqual(r.errors.map((e) => e.kind), ["timeout"]);
+});
+
+test("backoff resets after a connection stayed healthy (healthyAfterMs)", async () => {
+  const ids = await server.thread();
+  await server.faults({ count: 3, status: 503 });
+  const s = open(ids, { retry: { initialDelayMs: 5, maxDelayMs: 100, minDelayMs: 1, healthyAfterMs: 80 } });
+  const r = record(s);
+  await waitFor(() => s.state === "open");
+  await sleep(150);
+  await server.control("POST", "/disconnect");
+  await waitFor(() => r.reconnects.length === 4);
+  assert.deepEqual(r.reconnects.map((x) => x.attempt), [1, 2, 3, 1]);
+  assert.equal(s.reconnects, 4);
+});

@@ -170,6 +170,36 @@ test("Last-Event-ID is sent on every reconnect; nothing lost or repeated", async
   assert.deepEqual(r.errors, [], "a clean end of the body is not an error");
 });
 
+test("a server that ignores Last-Event-ID and replays everything: each event still once", async () => {
+  const ids = await server.thread();
+  await server.batch(ids.sessionId, ids.threadId, { count: 5, template: msg("h{i}") });
+  const sentIds = [];
+  const s = open(ids, {
+    retry: { initialDelayMs: 5, maxDelayMs: 10, minDelayMs: 1 },
+    // drop the header on its way, as a server that does not honour it would
+    fetch: (url, init) => {
+      sentIds.push(init.headers["Last-Event-ID"]);
+      const headers = { ...init.headers };
+      delete headers["Last-Event-ID"];
+      return fetch(url, { ...init, headers });
+    },
+  });
+  const r = record(s);
+  await waitFor(() => r.events.length === 5);
+  for (let round = 0; round < 3; round++) {
+    const opened = r.states.filter((x) => x === "open").length;
+    await server.control("POST", "/disconnect");
+    await server.event(ids.sessionId, ids.threadId, msg(`new${round}`));
+    await waitFor(() => r.states.filter((x) => x === "open").length > opened && r.events.length === 6 + round);
+  }
+  await sleep(30);
+  assert.deepEqual(r.events.map((e) => e.content[0].text), ["h0", "h1", "h2", "h3", "h4", "new0", "new1", "new2"]);
+  assert.ok(r.metas.every((m) => m.update === false));
+  assert.equal(sentIds.length, 4);
+  assert.equal(sentIds[0], undefined);
+  assert.ok(sentIds.slice(1).every((x) => typeof x === "string" && x.startsWith("evt_")));
+});
+
 test("lastEventId option: resumes after it", async () => {
   const ids = await server.thread();
   const b = await server.batch(ids.sessionId, ids.threadId, { count: 6, template: msg("{i}") });
