@@ -431,3 +431,16 @@ test("backoff resets after a connection stayed healthy (healthyAfterMs)", async 
   assert.deepEqual(r.reconnects.map((x) => x.attempt), [1, 2, 3, 1]);
   assert.equal(s.reconnects, 4);
 });
+
+test("close() while the token provider is pending: no request is sent", async () => {
+  const ids = await server.thread();
+  let asked = 0;
+  const s = open(ids, { token: () => (asked++, sleep(100).then(() => TOKEN)) });
+  const r = record(s);
+  await sleep(20);
+  s.close();
+  await sleep(150);
+  assert.equal(asked, 1);
+  assert.equal((await server.streamRequests()).length, 0);
+  assert.deepEqual(r.states, ["closed"]);
+});

@@ -312,3 +312,25 @@ test("idle timeout on a stalled stream: error kind timeout, then a reconnect tha
   assert.equal((await quiet.streamRequests()).length, 2);
   assert.equal(s.state, "open");
 });
+
+test("408, 500, 502 and 529 are retried; the stream then opens", async () => {
+  const ids = await server.thread();
+  await server.event(ids.sessionId, ids.threadId, msg("x"));
+  const statuses = [408, 500, 502, 529];
+  const s = open(ids, {
+    retry: { initialDelayMs: 5, maxDelayMs: 10, minDelayMs: 1 },
+    fetch: async (url, init) => {
+      const next = statuses.shift();
+      if (next) await server.faults({ count: 1, status: next });
+      else await server.faults();
+      return fetch(url, init);
+    },
+  });
+  const r = record(s);
+  await waitFor(() => r.events.length === 1, { what: "event after the retries" });
+  assert.deepEqual(r.errors.map((e) => e.status), [408, 500, 502, 529]);
+  assert.ok(r.errors.every((e) => e.retryable === true));
+  assert.deepEqual(r.errors.map((e) => e.kind).slice(1), ["server", "server", "server"]);
+  assert.equal(r.reconnects.length, 4);
+  assert.equal((await server.streamRequests()).length, 5);
+});

@@ -302,6 +302,21 @@ test("a repeated id: identical content is skipped, different content is an updat
   assert.equal(r.events[2].content[0].text, "next");
 });
 
+test("an event larger than maxEventBytes: onError kind too_large, the stream goes on", async () => {
+  const ids = await server.thread();
+  const s = open(ids, { maxEventBytes: 1024 });
+  const r = record(s);
+  await server.event(ids.sessionId, ids.threadId, msg("small"));
+  await server.event(ids.sessionId, ids.threadId, msg("x".repeat(5000)));
+  await server.event(ids.sessionId, ids.threadId, msg("after"));
+  await waitFor(() => r.events.length === 2 && r.errors.length === 1, { what: "events and the error" });
+  assert.deepEqual(r.events.map((e) => e.content[0].text), ["small", "after"]);
+  assert.equal(r.errors[0].kind, "too_large");
+  assert.ok(r.errors[0] instanceof tt.ThreadtailError);
+  assert.equal(s.state, "open");
+  assert.equal((await server.streamRequests()).length, 1);
+});
+
 test("ping frames and heartbeats are not events", async () => {
   const ids = await server.thread();
   const s = open(ids);
