@@ -179,6 +179,21 @@ impl ListIterator {
     }
 }
 
+/// An optional number option no smaller than `min`; any other value is an `invalid_argument`.
+fn at_least(options: &JsValue, name: &'static str, min: f64) -> Result<Option<f64>, JsValue> {
+    let v = Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n >= min => Ok(Some(n)),
+        _ => Err(super::error::invalid(
+            name,
+            format!("must be a number no smaller than {min}"),
+        )),
+    }
+}
+
 fn pager(
     options: &JsValue,
     route: impl FnOnce(&str) -> Result<Route, JsValue>,
@@ -198,10 +213,7 @@ fn pager(
     for (k, v) in &hdrs {
         validate_header(k, v).map_err(|e| to_js(&e))?;
     }
-    let limit = Reflect::get(options, &JsValue::from_str("limit"))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .map(|n| n.clamp(1.0, 1000.0) as u32);
+    let limit = at_least(options, "limit", 1.0)?.map(|n| n.min(1000.0) as u32);
     let fetch = fetch_option(options)?
         .or_else(global_fetch)
         .ok_or_else(|| {
@@ -210,10 +222,8 @@ fn pager(
                 "this runtime has no global fetch; pass the fetch option",
             )
         })?;
-    let max_attempts = Reflect::get(options, &JsValue::from_str("maxAttempts"))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .map(|n| n as u32)
+    let max_attempts = at_least(options, "maxAttempts", 0.0)?
+        .map(|n| n.min(f64::from(u32::MAX)) as u32)
         .unwrap_or(4);
     Ok(ListIterator {
         pager: Rc::new(RefCell::new(Pager {
