@@ -277,7 +277,7 @@ test("bad options throw ThreadtailError kind invalid_argument", () => {
       assert.ok(Class === tt.SessionStream && onlyThread, `${Class.name} accepted ${JSON.stringify(options)}`);
     }
   }
-  for (const options of [undefined, null, 5, {}, { baseUrl: server.base }, { baseUrl: server.base, sessionId: "" }, { baseUrl: server.base, sessionId: "s", limit: "x", fetch: 1 }]) {
+  for (const options of [undefined, null, 5, {}, { baseUrl: server.base }, { baseUrl: server.base, sessionId: "" }, { baseUrl: server.base, sessionId: "s", fetch: 1 }, { baseUrl: server.base, sessionId: "s", limit: "x" }, { baseUrl: server.base, sessionId: "s", limit: 0 }, { baseUrl: server.base, sessionId: "s", maxAttempts: -1 }, { baseUrl: server.base, sessionId: "s", headers: "x-a: b" }]) {
     assert.throws(() => tt.listThreads(options), (e) => e instanceof tt.ThreadtailError && e.kind === "invalid_argument");
     assert.throws(() => tt.listThreadEvents(options), (e) => e instanceof tt.ThreadtailError && e.kind === "invalid_argument");
   }
