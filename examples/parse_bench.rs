@@ -5,7 +5,7 @@
 //! `cargo run --profile bench --example parse_bench [-- --json]` (seeded: same input every run).
 
 use std::time::Instant;
-use threadtail::sse::{Parser, Sink, SseEvent};
+use threadtail::sse::{EventRef, Parser, Sink};
 
 /// splitmix64: a tiny seeded PRNG (no crates).
 struct Rng(u64);
@@ -126,7 +126,7 @@ struct Count {
     data_bytes: usize,
 }
 impl Sink for Count {
-    fn on_event(&mut self, e: SseEvent) {
+    fn on_event(&mut self, e: EventRef<'_>) {
         self.events += 1;
         self.data_bytes += e.data.len();
     }

@@ -25,6 +25,7 @@ pub mod history;
 pub mod request;
 pub mod resume;
 pub mod sse;
+mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;
@@ -36,7 +37,7 @@ mod transport;
 #[cfg(target_arch = "wasm32")]
 pub use js::{
     list_thread_events, list_threads, EventIterator, ListIterator, SessionStream, SseParser,
-    Subscription, ThreadStream,
+    ThreadStream,
 };
 
 pub use error::{ApiError, DecodeError, Error, ErrorKind};

@@ -216,10 +216,3 @@ export function listThreads(options: ListOptions & { statuses?: ThreadStatus[] }
 export function listThreadEvents(
   options: ListOptions & { threadId: string; types?: EventType[] | (string & {})[] },
 ): ListIterator<ThreadEvent>;
-
-/** Removes a listener (returned inside the functions given back by `on…`). */
-export class Subscription {
-  private constructor();
-  off(): void;
-  free(): void;
-}

@@ -1,7 +1,7 @@
 //! What a stream reports to the application.
 
 use crate::error::Error;
-use crate::sse::SseEvent;
+use crate::sse::EventRef;
 
 /// Details of a scheduled reconnect.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,10 +18,15 @@ pub struct ReconnectInfo {
 /// callback may call back into the stream (`close()`, `on()`): implementors use interior
 /// mutability and must not hold a borrow across the calls they make.
 pub trait Handler {
-    /// An event to deliver (already deduplicated). `update` is true when an event with this
-    /// id was delivered before with other content. Returns the event's `type` from its JSON
-    /// when the SSE frame had no `event:` name, so the stream can tell whether it is terminal.
-    fn event(&self, event: &SseEvent, update: bool) -> Option<String>;
+    /// An event to deliver (already deduplicated, in order). `update` is true when an event
+    /// with this id was delivered before with other content. A handler may buffer events until
+    /// [`Handler::flush`], which the stream calls after each chunk.
+    fn event(&self, event: EventRef<'_>, update: bool);
+    /// Delivers what `event` buffered. Returns true when the stream must stop reading: a
+    /// terminal event (by its JSON `type`) was delivered, or the stream was closed.
+    fn flush(&self) -> bool {
+        false
+    }
     /// An error (fatal or not; `Error::retryable` tells).
     fn error(&self, error: &Error);
     /// The connection state changed.

@@ -6,7 +6,7 @@ use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
 use crate::error::{ApiError, Error};
 use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
-use crate::sse::{Parser, Sink, SseEvent};
+use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Expect};
 use crate::transport::js::{now_ms, random};
 use crate::transport::lifecycle::Lifecycle;
@@ -202,15 +202,15 @@ impl<'a> Delivery<'a> {
     }
 
     /// Delivers one event; `listed` is true for events listed over REST (backfill).
-    pub(crate) fn deliver(&mut self, event: &SseEvent, listed: bool) {
+    pub(crate) fn deliver(&mut self, event: EventRef<'_>, listed: bool) {
         if self.shared.closed.get() || self.terminal {
             return;
         }
-        match event.event_type.as_str() {
+        match event.event_type {
             "ping" => return,
             "error" => {
-                let api = crate::transport::js::api_error(&event.data).unwrap_or(ApiError {
-                    message: Some(event.data.clone()),
+                let api = crate::transport::js::api_error(event.data).unwrap_or(ApiError {
+                    message: Some(event.data.to_owned()),
                     ..ApiError::default()
                 });
                 self.shared.handler.error(&Error::InStream { api });
@@ -218,11 +218,11 @@ impl<'a> Delivery<'a> {
             }
             _ => {}
         }
-        let id = event.id.as_deref().unwrap_or("");
+        let id = event.id.unwrap_or("");
         let seen = if listed {
             self.dedupe.check_listed(id)
         } else {
-            self.dedupe.check(id, &event.data)
+            self.dedupe.check(id, event.data)
         };
         let update = match seen {
             Seen::Duplicate => return,
@@ -232,17 +232,24 @@ impl<'a> Delivery<'a> {
         if !id.is_empty() {
             self.shared.set_last_event_id(id);
         }
-        let json_type = self.shared.handler.event(event, update);
-        let event_type = json_type.as_deref().unwrap_or(&event.event_type);
-        if self.config.is_terminal(event_type) {
+        self.shared.handler.event(event, update);
+        if self.config.is_terminal(event.event_type) {
+            // Nothing after the end of the thread is delivered.
+            self.terminal = true;
+        }
+    }
+
+    /// Delivers what the handler buffered (after each chunk).
+    pub(crate) fn flush(&mut self) {
+        if self.shared.handler.flush() {
             self.terminal = true;
         }
     }
 }
 
 impl Sink for Delivery<'_> {
-    fn on_event(&mut self, event: SseEvent) {
-        self.deliver(&event, false);
+    fn on_event(&mut self, event: EventRef<'_>) {
+        self.deliver(event, false);
     }
     fn on_retry(&mut self, ms: u64) {
         self.backoff.set_server_retry(ms);
@@ -432,6 +439,7 @@ impl Loop<'_> {
             match attempt.read().await {
                 Ok(Some(chunk)) => {
                     self.parser.push(chunk, &mut delivery);
+                    delivery.flush();
                     if self.shared.closed.get() {
                         return Ended::Closed;
                     }
@@ -496,8 +504,9 @@ impl Loop<'_> {
                     last_event_id: id.clone().unwrap_or_default(),
                     id,
                 };
-                delivery.deliver(&event, true);
+                delivery.deliver(event.as_ref(), true);
             }
+            delivery.flush();
             if self.shared.closed.get() {
                 return Ok(());
             }

@@ -6,7 +6,7 @@ use super::runner::Shared;
 use crate::error::Error;
 use crate::events::{decode, Event};
 use crate::resume::State;
-use crate::sse::SseEvent;
+use crate::sse::EventRef;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -20,6 +20,7 @@ type ReconnectFn = Box<dyn Fn(&ReconnectInfo)>;
 
 /// Closures that receive a stream's typed events and lifecycle.
 pub struct Callbacks {
+    terminal: std::cell::Cell<bool>,
     on_event: EventFn,
     on_error: Option<ErrorFn>,
     on_state: Option<StateFn>,
@@ -37,6 +38,7 @@ impl Callbacks {
     /// new content.
     pub fn new(on_event: impl Fn(Event, bool) + 'static) -> Callbacks {
         Callbacks {
+            terminal: std::cell::Cell::new(false),
             on_event: Box::new(on_event),
             on_error: None,
             on_state: None,
@@ -64,20 +66,23 @@ impl Callbacks {
 }
 
 impl Handler for Callbacks {
-    fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
-        match decode(&event.event_type, event.id.as_deref(), &event.data) {
+    fn event(&self, event: EventRef<'_>, update: bool) {
+        match decode(event.event_type, event.id, event.data) {
             Ok(e) => {
-                let json_type = (e.event_type != event.event_type).then(|| e.event_type.clone());
+                if e.event_type != event.event_type && e.is_terminal() {
+                    self.terminal.set(true);
+                }
                 (self.on_event)(e, update);
-                json_type
             }
             Err(d) => {
                 if let Some(f) = &self.on_error {
                     f(&Error::Decode(Box::new(d)));
                 }
-                None
             }
         }
+    }
+    fn flush(&self) -> bool {
+        self.terminal.replace(false)
     }
     fn error(&self, error: &Error) {
         if let Some(f) = &self.on_error {
@@ -160,18 +165,11 @@ impl Queue {
 struct QueueHandler(Rc<RefCell<Queue>>);
 
 impl Handler for QueueHandler {
-    fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
-        match decode(&event.event_type, event.id.as_deref(), &event.data) {
-            Ok(e) => {
-                let json_type = (e.event_type != event.event_type).then(|| e.event_type.clone());
-                self.0.borrow_mut().push(Ok((e, update)));
-                json_type
-            }
-            Err(d) => {
-                self.0.borrow_mut().push(Err(Error::Decode(Box::new(d))));
-                None
-            }
-        }
+    fn event(&self, event: EventRef<'_>, update: bool) {
+        let item = decode(event.event_type, event.id, event.data)
+            .map(|e| (e, update))
+            .map_err(|d| Error::Decode(Box::new(d)));
+        self.0.borrow_mut().push(item);
     }
     fn error(&self, error: &Error) {
         self.0.borrow_mut().push(Err(error.clone()));

@@ -24,24 +24,6 @@ export function makeError(message, kind, retryable, status, errorType, serverMes
   return new ThreadtailError(message, props);
 }
 
-/**
- * JSON.parse of an event's data, with `type` and `id` filled from the SSE fields when the
- * payload lacks them. Returns undefined when the data is not JSON, null when it is JSON but
- * not an object.
- */
-export function parseEvent(data, type, id) {
-  let value;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
-  if (value.type === undefined) value.type = type;
-  if (value.id === undefined && id !== undefined) value.id = id;
-  return value;
-}
-
 /** Calls a listener; a listener that throws must not stop the stream or the other listeners. */
 export function callListener(fn, a, b) {
   try {
@@ -55,17 +37,6 @@ export function callListener(fn, a, b) {
 /** Marks a promise as handled, so that dropping it never raises an unhandled rejection. */
 export function ignoreRejection(promise) {
   if (promise && typeof promise.then === "function") promise.then(undefined, () => {});
-}
-
-/** The unsubscribe function returned by `on`. */
-export function makeOff(stream, id) {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      stream.off(id);
-    }
-  };
 }
 
 /** A promise and its resolve function (for sleeps that close() or `online` can end early). */
@@ -104,22 +75,6 @@ export function isVisible() {
   return typeof document === "undefined" || document.visibilityState !== "hidden";
 }
 
-/** One SseParser event, as a plain object with a fixed shape. */
-export function sseEvent(type, data, id, lastEventId) {
-  return id === undefined ? { type, data, lastEventId } : { type, data, id, lastEventId };
-}
-
-/** The second argument of event listeners. */
-const META_NEW = Object.freeze({ update: false });
-const META_UPDATE = Object.freeze({ update: true });
-export function eventMeta(update) {
-  return update ? META_UPDATE : META_NEW;
-}
-
-/** The `type` of a parsed event object. */
-export function typeOf(event) {
-  return typeof event.type === "string" ? event.type : undefined;
-}
 
 /** Calls a token provider with `{ refresh }`; always returns a promise. */
 export function callTokenProvider(fn, refresh) {
@@ -186,4 +141,144 @@ export function parsePage(text) {
   if (typeof next === "number") next = String(next);
   if (typeof next !== "string" || next === "") next = undefined;
   return [body.data, next];
+}
+
+/** The second argument of event listeners. */
+const META_NEW = Object.freeze({ update: false });
+const META_UPDATE = Object.freeze({ update: true });
+
+/**
+ * One stream's listeners and iterator, and the per-chunk delivery of its events. Rust decides
+ * what to deliver (dedupe, order, resume, termination) and hands over each chunk's events as
+ * one string with UTF-16 offsets, so that crossing the wasm boundary costs one call per chunk
+ * rather than several per event. Listener lists are replaced, never mutated, so a listener
+ * may add or remove listeners (or close the stream) during a delivery.
+ */
+export class Dispatcher {
+  constructor(terminalTypes, onDecodeError) {
+    this.typed = new Map();
+    this.any = [];
+    this.lists = { error: [], state: [], reconnect: [] };
+    this.terminal = new Set(terminalTypes);
+    this.onDecodeError = onDecodeError;
+    this.closed = false;
+    this.queue = null;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  add(kind, type, fn) {
+    const entry = { fn };
+    if (kind === "type") this.typed.set(type, [...(this.typed.get(type) || []), entry]);
+    else if (kind === "any") this.any = [...this.any, entry];
+    else this.lists[kind] = [...this.lists[kind], entry];
+    return () => {
+      if (kind === "type") {
+        const rest = (this.typed.get(type) || []).filter((e) => e !== entry);
+        if (rest.length) this.typed.set(type, rest);
+        else this.typed.delete(type);
+      } else if (kind === "any") this.any = this.any.filter((e) => e !== entry);
+      else this.lists[kind] = this.lists[kind].filter((e) => e !== entry);
+    };
+  }
+
+  emit(kind, value) {
+    for (const e of this.lists[kind]) callListener(e.fn, value);
+  }
+
+  /**
+   * Delivers one chunk's events: `offsets` holds four numbers per event (end of the type, end
+   * of the id, end of the data, flags: 1 = update, 2 = has an id). Returns true when the stream
+   * must stop reading (a terminal event was delivered, or the stream was closed).
+   */
+  deliver(text, offsets) {
+    let pos = 0;
+    for (let i = 0; i < offsets.length; i += 4) {
+      if (this.closed) return true;
+      const typeEnd = offsets[i], idEnd = offsets[i + 1], dataEnd = offsets[i + 2], flags = offsets[i + 3];
+      const sseType = text.slice(pos, typeEnd);
+      const id = flags & 2 ? text.slice(typeEnd, idEnd) : undefined;
+      const data = text.slice(idEnd, dataEnd);
+      pos = dataEnd;
+      let value;
+      try {
+        value = JSON.parse(data);
+      } catch {
+        this.onDecodeError(sseType, id, data, false);
+        continue;
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        this.onDecodeError(sseType, id, data, true);
+        continue;
+      }
+      if (value.type === undefined) value.type = sseType;
+      if (value.id === undefined && id !== undefined) value.id = id;
+      const type = typeof value.type === "string" ? value.type : sseType;
+      const meta = flags & 1 ? META_UPDATE : META_NEW;
+      const typed = this.typed.get(type);
+      if (typed !== undefined) for (const e of typed) callListener(e.fn, value, meta);
+      for (const e of this.any) callListener(e.fn, value, meta);
+      if (this.queue !== null) this.enqueue(value);
+      if (this.terminal.has(type)) return true;
+    }
+    return this.closed;
+  }
+
+  /** Starts buffering events for `for await`. */
+  iterate() {
+    if (this.queue === null) this.queue = { items: [], waiting: null, done: false, failure: undefined };
+  }
+
+  enqueue(value) {
+    const q = this.queue;
+    if (q.waiting) {
+      const { resolve } = q.waiting;
+      q.waiting = null;
+      resolve({ done: false, value });
+    } else q.items.push(value);
+  }
+
+  next() {
+    this.iterate();
+    const q = this.queue;
+    if (q.items.length) return Promise.resolve({ done: false, value: q.items.shift() });
+    if (q.done) return q.failure ? Promise.reject(q.failure) : Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => (q.waiting = { resolve, reject }));
+  }
+
+  /** The stream is over: ends the iterator (rejecting with `failure` when a fatal error ended it). */
+  end(failure) {
+    this.closed = true;
+    const q = this.queue;
+    if (!q) return;
+    q.done = true;
+    q.failure = failure;
+    if (q.waiting) {
+      const { resolve, reject } = q.waiting;
+      q.waiting = null;
+      if (failure) reject(failure);
+      else resolve({ done: true, value: undefined });
+    }
+  }
+}
+
+/**
+ * SseParser's events from one string and five numbers per event (ends of type, id, data and
+ * last event id; flags: 2 = has an id, 4 = the last event id equals the id).
+ */
+export function buildEvents(text, offsets) {
+  const out = [];
+  let pos = 0;
+  for (let i = 0; i < offsets.length; i += 5) {
+    const typeEnd = offsets[i], idEnd = offsets[i + 1], dataEnd = offsets[i + 2], lastEnd = offsets[i + 3], flags = offsets[i + 4];
+    const type = text.slice(pos, typeEnd);
+    const data = text.slice(idEnd, dataEnd);
+    if (flags & 2) {
+      const id = text.slice(typeEnd, idEnd);
+      out.push({ type, data, id, lastEventId: flags & 4 ? id : text.slice(dataEnd, lastEnd) });
+    } else {
+      out.push({ type, data, lastEventId: text.slice(dataEnd, lastEnd) });
+    }
+    pos = lastEnd;
+  }
+  return out;
 }

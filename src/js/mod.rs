@@ -9,7 +9,7 @@ mod stream;
 
 pub use list::{list_thread_events, list_threads, ListIterator};
 pub use parser::SseParser;
-pub use stream::{EventIterator, SessionStream, Subscription, ThreadStream};
+pub use stream::{EventIterator, SessionStream, ThreadStream};
 
 #[cfg(feature = "dev-panic-hook")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
@@ -31,7 +31,6 @@ macro_rules! opaque_debug {
 opaque_debug!(
     ListIterator,
     SseParser,
-    Subscription,
     EventIterator,
     ThreadStream,
     SessionStream

@@ -3,7 +3,8 @@
 use super::error::{invalid, to_js};
 use super::options::string;
 use crate::error::Error;
-use crate::sse::{Parser, Sink, SseEvent, DEFAULT_MAX_EVENT_BYTES};
+use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
+use crate::text::utf16_len;
 use crate::transport::js::{call_listener, copy_chunk};
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
@@ -11,8 +12,8 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/src/js/glue.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = sseEvent)]
-    fn sse_event(event_type: &str, data: &str, id: Option<&str>, last_event_id: &str) -> JsValue;
+    #[wasm_bindgen(js_name = buildEvents)]
+    fn build_events(text: &str, offsets: &[u32]) -> Array;
 }
 
 /// A push-based `text/event-stream` parser: `push(chunk)` returns the events completed by the
@@ -25,22 +26,42 @@ pub struct SseParser {
     on_comment: Option<Function>,
     on_error: Option<Function>,
     buf: Vec<u8>,
+    text: String,
+    offsets: Vec<u32>,
 }
 
+/// Collects one push's events as one string and five UTF-16 offsets per event, so that they
+/// cross into JavaScript in one call.
 struct Collect<'a> {
-    events: Array,
+    text: &'a mut String,
+    offsets: &'a mut Vec<u32>,
+    end: u32,
     on_comment: Option<&'a Function>,
     errors: Vec<Error>,
 }
 
+impl Collect<'_> {
+    fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.end += utf16_len(s);
+        self.end
+    }
+}
+
 impl Sink for Collect<'_> {
-    fn on_event(&mut self, e: SseEvent) {
-        self.events.push(&sse_event(
-            &e.event_type,
-            &e.data,
-            e.id.as_deref(),
-            &e.last_event_id,
-        ));
+    fn on_event(&mut self, e: EventRef<'_>) {
+        let type_end = self.push(e.event_type);
+        let id_end = self.push(e.id.unwrap_or(""));
+        let data_end = self.push(e.data);
+        let same = e.id == Some(e.last_event_id);
+        let last_end = if same {
+            data_end
+        } else {
+            self.push(e.last_event_id)
+        };
+        let flags = (u32::from(e.id.is_some()) << 1) | (u32::from(same) << 2);
+        self.offsets
+            .extend_from_slice(&[type_end, id_end, data_end, last_end, flags]);
     }
     fn on_comment(&mut self, text: &str) {
         if let Some(f) = self.on_comment {
@@ -50,6 +71,11 @@ impl Sink for Collect<'_> {
     fn on_error(&mut self, error: Error) {
         self.errors.push(error);
     }
+}
+
+struct Collected {
+    events: Array,
+    errors: Vec<Error>,
 }
 
 fn callback(options: &JsValue, name: &'static str) -> Result<Option<Function>, JsValue> {
@@ -97,24 +123,36 @@ impl SseParser {
             on_comment: callback(&options, "onComment")?,
             on_error: callback(&options, "onError")?,
             buf: Vec::new(),
+            text: String::new(),
+            offsets: Vec::new(),
         })
     }
 
     /// Feeds a chunk (`Uint8Array`, `ArrayBuffer` or string); returns the completed events.
     pub fn push(&mut self, chunk: JsValue) -> Result<Array, JsValue> {
-        let mut sink = Collect {
-            events: Array::new(),
-            on_comment: self.on_comment.as_ref(),
-            errors: Vec::new(),
-        };
-        if copy_chunk(&chunk, &mut self.buf) {
-            self.parser.push(&self.buf, &mut sink);
-        } else {
+        if !copy_chunk(&chunk, &mut self.buf) {
             return Err(invalid(
                 "chunk",
                 "must be a Uint8Array, an ArrayBuffer or a string",
             ));
         }
+        self.text.clear();
+        self.offsets.clear();
+        let mut sink = Collect {
+            text: &mut self.text,
+            offsets: &mut self.offsets,
+            end: 0,
+            on_comment: self.on_comment.as_ref(),
+            errors: Vec::new(),
+        };
+        self.parser.push(&self.buf, &mut sink);
+        let errors = sink.errors;
+        let events = if self.offsets.is_empty() {
+            Array::new()
+        } else {
+            build_events(&self.text, &self.offsets)
+        };
+        let sink = Collected { events, errors };
         if let Some(first) = sink.errors.first() {
             match &self.on_error {
                 Some(f) => {

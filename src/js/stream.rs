@@ -1,146 +1,123 @@
 //! `ThreadStream` and `SessionStream` for JavaScript: typed callbacks, `for await`, `close()`.
+//!
+//! The listeners and the `for await` queue live in a small JavaScript `Dispatcher`
+//! (`glue.js`); Rust decides what is delivered and hands each chunk's events over in one call.
 
 use super::error::to_js;
 use super::options::stream_config;
 use crate::client::{Handler, ReconnectInfo, Shared};
 use crate::error::Error;
+use crate::request::Target;
 use crate::resume::State;
-use crate::sse::SseEvent;
-use crate::transport::js::{call_listener, decode_error, iter_result, make_off, parse_event};
-use js_sys::{Function, Object, Promise, Reflect};
+use crate::sse::EventRef;
+use crate::text::utf16_len;
+use crate::transport::js::decode_error;
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/js/glue.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = eventMeta)]
-    fn event_meta(update: bool) -> JsValue;
-    #[wasm_bindgen(js_name = typeOf)]
-    fn type_of(event: &JsValue) -> Option<String>;
+    type Dispatcher;
+    #[wasm_bindgen(constructor)]
+    fn new(terminal_types: Array, on_decode_error: &Function) -> Dispatcher;
+    #[wasm_bindgen(method)]
+    fn add(
+        this: &Dispatcher,
+        kind: &str,
+        event_type: Option<String>,
+        listener: Function,
+    ) -> Function;
+    #[wasm_bindgen(method)]
+    fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
+    #[wasm_bindgen(method)]
+    fn deliver(this: &Dispatcher, text: &str, offsets: &[u32]) -> bool;
+    #[wasm_bindgen(method)]
+    fn iterate(this: &Dispatcher);
+    #[wasm_bindgen(method)]
+    fn next(this: &Dispatcher) -> Promise;
+    #[wasm_bindgen(method)]
+    fn end(this: &Dispatcher, failure: &JsValue);
 }
 
-#[derive(Clone)]
-enum Kind {
-    Type(String),
-    AnyEvent,
-    Error,
-    State,
-    Reconnect,
-}
-
-#[derive(Clone)]
-struct Listener {
-    id: u32,
-    kind: Kind,
-    f: Function,
-}
-
-/// The iterator side of a stream (`for await`).
+/// One chunk's events, as one string and four UTF-16 offsets per event.
 #[derive(Default)]
-struct IterState {
-    buffer: VecDeque<JsValue>,
-    waiting: Option<(Function, Function)>,
-    done: bool,
-    failure: Option<JsValue>,
+struct Batch {
+    text: String,
+    offsets: Vec<u32>,
+    end: u32,
 }
 
-/// Dispatches to JavaScript listeners. The listener list is copy-on-write, so a listener may
-/// add or remove listeners (or close the stream) while an event is being dispatched.
-#[derive(Default)]
+impl Batch {
+    fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.end += utf16_len(s);
+        self.end
+    }
+}
+
+/// Forwards a stream's events and lifecycle to its JavaScript dispatcher.
 struct JsHandler {
-    listeners: RefCell<Rc<Vec<Listener>>>,
-    next_id: Cell<u32>,
-    iter: RefCell<Option<IterState>>,
-    /// The latest error that ended (or may end) the stream, for the iterator.
+    dispatcher: Dispatcher,
+    batch: RefCell<Batch>,
+    /// The latest error that may have ended the stream, for the iterator.
     last_error: RefCell<Option<JsValue>>,
     user_closed: Cell<bool>,
+    _on_decode_error: Closure<dyn FnMut(String, Option<String>, String, bool)>,
 }
 
 impl JsHandler {
-    fn add(&self, kind: Kind, f: Function) -> u32 {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        listeners_mut(&self.listeners).push(Listener { id, kind, f });
-        id
-    }
-
-    fn remove(&self, id: u32) {
-        listeners_mut(&self.listeners).retain(|x| x.id != id);
-    }
-
-    fn each(&self, mut f: impl FnMut(&Listener)) {
-        let snapshot = self.listeners.borrow().clone();
-        for l in snapshot.iter() {
-            f(l);
+    fn new(target: &Target) -> Rc<JsHandler> {
+        let terminal = Array::new();
+        if matches!(target, Target::Thread { .. }) {
+            terminal.push(&JsValue::from_str("session.thread_status_terminated"));
         }
-    }
-
-    fn iter_push(&self, value: JsValue) {
-        let mut guard = self.iter.borrow_mut();
-        let Some(it) = guard.as_mut() else { return };
-        match it.waiting.take() {
-            Some((resolve, _)) => {
-                drop(guard);
-                let _ = resolve.call1(&JsValue::UNDEFINED, &iter_result(false, &value));
+        terminal.push(&JsValue::from_str("session.deleted"));
+        Rc::new_cyclic(|weak: &Weak<JsHandler>| {
+            let weak = weak.clone();
+            let on_decode_error = Closure::<dyn FnMut(String, Option<String>, String, bool)>::new(
+                move |event_type: String, id: Option<String>, data: String, not_object: bool| {
+                    if let Some(h) = weak.upgrade() {
+                        let d = decode_error(&event_type, id, &data, not_object);
+                        h.error(&Error::Decode(Box::new(d)));
+                    }
+                },
+            );
+            JsHandler {
+                dispatcher: Dispatcher::new(terminal, on_decode_error.as_ref().unchecked_ref()),
+                batch: RefCell::new(Batch::default()),
+                last_error: RefCell::new(None),
+                user_closed: Cell::new(false),
+                _on_decode_error: on_decode_error,
             }
-            None => it.buffer.push_back(value),
-        }
+        })
     }
-
-    fn iter_end(&self) {
-        let failure = if self.user_closed.get() {
-            None
-        } else {
-            self.last_error.borrow().clone()
-        };
-        let mut guard = self.iter.borrow_mut();
-        let Some(it) = guard.as_mut() else { return };
-        it.done = true;
-        it.failure = failure.clone();
-        if let Some((resolve, reject)) = it.waiting.take() {
-            drop(guard);
-            match failure {
-                Some(e) => {
-                    let _ = reject.call1(&JsValue::UNDEFINED, &e);
-                }
-                None => {
-                    let _ =
-                        resolve.call1(&JsValue::UNDEFINED, &iter_result(true, &JsValue::UNDEFINED));
-                }
-            }
-        }
-    }
-}
-
-fn listeners_mut(cell: &RefCell<Rc<Vec<Listener>>>) -> std::cell::RefMut<'_, Vec<Listener>> {
-    std::cell::RefMut::map(cell.borrow_mut(), |rc| Rc::make_mut(rc))
 }
 
 impl Handler for JsHandler {
-    fn event(&self, event: &SseEvent, update: bool) -> Option<String> {
-        let value = parse_event(&event.data, &event.event_type, event.id.as_deref());
-        if !value.is_object() {
-            // undefined: not JSON; null: JSON but not an object.
-            let d = decode_error(event, value.is_null());
-            self.error(&Error::Decode(Box::new(d)));
-            return None;
+    fn event(&self, event: EventRef<'_>, update: bool) {
+        let mut b = self.batch.borrow_mut();
+        let type_end = b.push(event.event_type);
+        let id_end = b.push(event.id.unwrap_or(""));
+        let data_end = b.push(event.data);
+        let flags = u32::from(update) | (u32::from(event.id.is_some()) << 1);
+        b.offsets
+            .extend_from_slice(&[type_end, id_end, data_end, flags]);
+    }
+
+    fn flush(&self) -> bool {
+        let mut batch = std::mem::take(&mut *self.batch.borrow_mut());
+        if batch.offsets.is_empty() {
+            return false;
         }
-        let json_type = if event.event_type == "message" {
-            type_of(&value)
-        } else {
-            None
-        };
-        let event_type = json_type.as_deref().unwrap_or(&event.event_type);
-        let meta = event_meta(update);
-        self.each(|l| match &l.kind {
-            Kind::AnyEvent => call_listener(&l.f, &value, &meta),
-            Kind::Type(t) if t == event_type => call_listener(&l.f, &value, &meta),
-            _ => {}
-        });
-        self.iter_push(value);
-        json_type
+        // No borrow is held while listeners run: they may call back into the stream.
+        let stop = self.dispatcher.deliver(&batch.text, &batch.offsets);
+        batch.text.clear();
+        batch.offsets.clear();
+        batch.end = 0;
+        *self.batch.borrow_mut() = batch;
+        stop
     }
 
     fn error(&self, error: &Error) {
@@ -148,25 +125,22 @@ impl Handler for JsHandler {
         if !matches!(error, Error::Decode(_) | Error::TooLarge { .. }) {
             *self.last_error.borrow_mut() = Some(value.clone());
         }
-        self.each(|l| {
-            if matches!(l.kind, Kind::Error) {
-                call_listener(&l.f, &value, &JsValue::UNDEFINED);
-            }
-        });
+        self.dispatcher.emit("error", &value);
     }
 
     fn state(&self, state: State) {
         if state == State::Open {
             self.last_error.borrow_mut().take();
         }
-        let value = JsValue::from_str(state.as_str());
-        self.each(|l| {
-            if matches!(l.kind, Kind::State) {
-                call_listener(&l.f, &value, &JsValue::UNDEFINED);
-            }
-        });
+        self.dispatcher
+            .emit("state", &JsValue::from_str(state.as_str()));
         if state == State::Closed {
-            self.iter_end();
+            let failure = if self.user_closed.get() {
+                None
+            } else {
+                self.last_error.borrow().clone()
+            };
+            self.dispatcher.end(&failure.unwrap_or(JsValue::UNDEFINED));
         }
     }
 
@@ -175,28 +149,7 @@ impl Handler for JsHandler {
         let _ = Reflect::set(&o, &"attempt".into(), &JsValue::from(info.attempt));
         let _ = Reflect::set(&o, &"delayMs".into(), &JsValue::from(info.delay_ms as f64));
         let _ = Reflect::set(&o, &"reason".into(), &JsValue::from_str(&info.reason));
-        self.each(|l| {
-            if matches!(l.kind, Kind::Reconnect) {
-                call_listener(&l.f, &o, &JsValue::UNDEFINED);
-            }
-        });
-    }
-}
-
-/// Returned by `on…()` inside the unsubscribe function; `off()` removes the listener.
-#[wasm_bindgen(skip_typescript)]
-pub struct Subscription {
-    handler: Weak<JsHandler>,
-    id: u32,
-}
-
-#[wasm_bindgen]
-impl Subscription {
-    /// Removes the listener (idempotent).
-    pub fn off(&self) {
-        if let Some(h) = self.handler.upgrade() {
-            h.remove(self.id);
-        }
+        self.dispatcher.emit("reconnect", &o);
     }
 }
 
@@ -212,21 +165,7 @@ pub struct EventIterator {
 impl EventIterator {
     /// The next event, or `{ done: true }` once the stream is closed.
     pub fn next(&self) -> Promise {
-        let mut guard = self.handler.iter.borrow_mut();
-        let it = guard.get_or_insert_with(IterState::default);
-        if let Some(v) = it.buffer.pop_front() {
-            return Promise::resolve(&JsValue::from(iter_result(false, &v)));
-        }
-        if it.done {
-            return match &it.failure {
-                Some(e) => Promise::reject(e),
-                None => Promise::resolve(&JsValue::from(iter_result(true, &JsValue::UNDEFINED))),
-            };
-        }
-        let mut slot = None;
-        let p = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
-        it.waiting = slot;
-        p
+        self.handler.dispatcher.next()
     }
 
     /// Leaves the loop: closes the stream.
@@ -234,7 +173,7 @@ impl EventIterator {
     pub fn return_(&self) -> Promise {
         self.handler.user_closed.set(true);
         self.shared.close();
-        Promise::resolve(&JsValue::from(iter_result(true, &JsValue::UNDEFINED)))
+        self.handler.dispatcher.next()
     }
 }
 
@@ -254,50 +193,40 @@ macro_rules! stream_class {
             #[wasm_bindgen(constructor)]
             pub fn new(options: JsValue) -> Result<$name, JsValue> {
                 let config = stream_config(&options, $thread)?;
-                let handler = Rc::new(JsHandler::default());
+                let handler = JsHandler::new(&config.target);
                 let shared = Shared::start(config, handler.clone()).map_err(|e| to_js(&e))?;
                 Ok($name { shared, handler })
             }
 
-            fn subscribe(&self, kind: Kind, f: Function) -> Function {
-                let id = self.handler.add(kind, f);
-                make_off(
-                    &Subscription {
-                        handler: Rc::downgrade(&self.handler),
-                        id,
-                    }
-                    .into(),
-                    id,
-                )
-            }
-
             /// Listens to one event type; returns a function that removes the listener.
             pub fn on(&self, event_type: String, listener: Function) -> Function {
-                self.subscribe(Kind::Type(event_type), listener)
+                self.handler
+                    .dispatcher
+                    .add("type", Some(event_type), listener)
             }
 
             /// Listens to every event.
             #[wasm_bindgen(js_name = onEvent)]
             pub fn on_event(&self, listener: Function) -> Function {
-                self.subscribe(Kind::AnyEvent, listener)
+                self.handler.dispatcher.add("any", None, listener)
             }
 
             /// Listens to errors (`ThreadtailError`).
             #[wasm_bindgen(js_name = onError)]
             pub fn on_error(&self, listener: Function) -> Function {
-                self.subscribe(Kind::Error, listener)
+                self.handler.dispatcher.add("error", None, listener)
             }
 
             /// Listens to state changes.
             #[wasm_bindgen(js_name = onStateChange)]
             pub fn on_state_change(&self, listener: Function) -> Function {
-                self.subscribe(Kind::State, listener)
+                self.handler.dispatcher.add("state", None, listener)
             }
 
             /// Listens to scheduled reconnects (`{ attempt, delayMs, reason }`).
             #[wasm_bindgen(js_name = onReconnect)]
             pub fn on_reconnect(&self, listener: Function) -> Function {
-                self.subscribe(Kind::Reconnect, listener)
+                self.handler.dispatcher.add("reconnect", None, listener)
             }
 
             /// The id of the last event delivered: the resume point.
@@ -326,10 +255,7 @@ macro_rules! stream_class {
 
             /// The async iterator behind `for await (const e of stream)`.
             pub fn events(&self) -> EventIterator {
-                self.handler
-                    .iter
-                    .borrow_mut()
-                    .get_or_insert_with(IterState::default);
+                self.handler.dispatcher.iterate();
                 EventIterator {
                     handler: self.handler.clone(),
                     shared: self.shared.clone(),

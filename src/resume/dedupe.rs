@@ -10,7 +10,7 @@
 //!    cannot be compared that way (other lengths or prefixes) are only deduped by the window.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// What an incoming id is.
@@ -29,7 +29,7 @@ pub enum Seen {
 pub struct Dedupe {
     capacity: usize,
     // The map and the queue share each id's allocation.
-    hashes: HashMap<Rc<str>, u64>,
+    hashes: HashMap<Rc<str>, u64, BuildHasherDefault<FxHasher>>,
     order: VecDeque<Rc<str>>,
     newest: Option<Rc<str>>,
 }
@@ -48,7 +48,7 @@ impl Dedupe {
     pub fn new(capacity: usize) -> Dedupe {
         Dedupe {
             capacity: capacity.max(1),
-            hashes: HashMap::new(),
+            hashes: HashMap::default(),
             order: VecDeque::new(),
             newest: None,
         }
@@ -135,10 +135,52 @@ fn comparable(a: &str, b: &str) -> bool {
 const ANY_CONTENT: u64 = u64::MAX;
 
 fn hash_of(data: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut h);
+    let mut h = FxHasher::default();
+    h.write(data.as_bytes());
+    h.write_usize(data.len());
     // Keep real hashes off the wildcard value.
     h.finish().min(ANY_CONTENT - 1)
+}
+
+/// A fast word-at-a-time hash (the "Fx" hash of rustc), for ids and event data. It runs on
+/// every event, so speed matters more than resistance to crafted collisions: the table is
+/// small and bounded, and a collision only makes an update look like a duplicate.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +238,23 @@ mod tests {
         assert_eq!(d.check_listed("x1"), Seen::New);
         assert_eq!(d.check("x1", "{\"b\":1,\"a\":2}"), Seen::Duplicate);
         assert_eq!(d.check_listed("x1"), Seen::Duplicate);
+    }
+
+    #[test]
+    fn data_hashes_tell_contents_apart() {
+        let samples = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefgh\0",
+            "日本語",
+        ];
+        let hashes: std::collections::HashSet<u64> = samples.iter().map(|s| hash_of(s)).collect();
+        assert_eq!(hashes.len(), samples.len());
     }
 
     #[test]

@@ -27,4 +27,4 @@ mod parser;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use parser::{Item, Parser, Sink, SseEvent, DEFAULT_MAX_EVENT_BYTES};
+pub use parser::{EventRef, Item, Parser, Sink, SseEvent, DEFAULT_MAX_EVENT_BYTES};

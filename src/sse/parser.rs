@@ -34,6 +34,44 @@ pub struct SseEvent {
     pub last_event_id: String,
 }
 
+/// A dispatched event, borrowed from the parser's buffers: handing it to a [`Sink`] costs no
+/// allocation. [`EventRef::to_owned`] makes an [`SseEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The `event:` field, or `message`.
+    pub event_type: &'a str,
+    /// The `data:` lines joined with LF.
+    pub data: &'a str,
+    /// The `id:` field of this block, if it had a valid one.
+    pub id: Option<&'a str>,
+    /// The last event ID string at dispatch.
+    pub last_event_id: &'a str,
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_owned(&self) -> SseEvent {
+        SseEvent {
+            event_type: self.event_type.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+            last_event_id: self.last_event_id.to_owned(),
+        }
+    }
+}
+
+impl SseEvent {
+    /// A borrowed view.
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            event_type: &self.event_type,
+            data: &self.data,
+            id: self.id.as_deref(),
+            last_event_id: &self.last_event_id,
+        }
+    }
+}
+
 /// What the parser reports, in stream order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
@@ -49,8 +87,8 @@ pub enum Item {
 
 /// Receives what the parser finds. Only [`Sink::on_event`] is required.
 pub trait Sink {
-    /// An event was dispatched.
-    fn on_event(&mut self, event: SseEvent);
+    /// An event was dispatched. The view is valid for the call only.
+    fn on_event(&mut self, event: EventRef<'_>);
     /// A comment line arrived (keep-alives are comments).
     fn on_comment(&mut self, _text: &str) {}
     /// A valid `retry:` field arrived.
@@ -60,8 +98,8 @@ pub trait Sink {
 }
 
 impl Sink for Vec<Item> {
-    fn on_event(&mut self, event: SseEvent) {
-        self.push(Item::Event(event));
+    fn on_event(&mut self, event: EventRef<'_>) {
+        self.push(Item::Event(event.to_owned()));
     }
     fn on_comment(&mut self, text: &str) {
         self.push(Item::Comment(text.to_owned()));
@@ -92,8 +130,9 @@ pub struct Parser {
     data: String,
     /// "event type buffer".
     event_type: String,
-    /// The `id:` of the current block, when it had a valid one.
-    block_id: Option<String>,
+    /// The `id:` of the current block, when `has_block_id` (the buffer is reused).
+    block_id: String,
+    has_block_id: bool,
     /// "last event ID buffer": set by `id:` lines.
     last_id_buffer: String,
     /// "last event ID string": set from the buffer at each dispatch step.
@@ -130,7 +169,8 @@ impl Parser {
             after_cr: false,
             data: String::new(),
             event_type: String::new(),
-            block_id: None,
+            block_id: String::new(),
+            has_block_id: false,
             last_id_buffer: String::new(),
             last_event_id: String::new(),
             retry: None,
@@ -378,7 +418,9 @@ impl Parser {
                 let id = decode(value);
                 self.last_id_buffer.clear();
                 self.last_id_buffer.push_str(&id);
-                self.block_id = Some(id.into_owned());
+                self.block_id.clear();
+                self.block_id.push_str(&id);
+                self.has_block_id = true;
             }
             // "If the field value consists of only ASCII digits, then interpret the field value
             // as an integer in base ten, and set the event stream's reconnection time to that
@@ -412,23 +454,22 @@ impl Parser {
         }
         // 3. "If the data buffer's last character is a U+000A LINE FEED (LF) character, then
         //    remove the last character from the data buffer."
-        let mut data = std::mem::take(&mut self.data);
-        data.pop();
+        let data = &self.data[..self.data.len() - 1];
         // 5-6. The type is the event type buffer, or "message" when it is empty.
         let event_type = if self.event_type.is_empty() {
-            String::from("message")
+            "message"
         } else {
-            std::mem::take(&mut self.event_type)
+            &self.event_type
         };
-        let event = SseEvent {
+        sink.on_event(EventRef {
             event_type,
             data,
-            id: self.block_id.take(),
-            last_event_id: self.last_event_id.clone(),
-        };
-        // 7. "Set the data buffer and the event type buffer to the empty string."
+            id: self.has_block_id.then_some(self.block_id.as_str()),
+            last_event_id: &self.last_event_id,
+        });
+        // 7. "Set the data buffer and the event type buffer to the empty string." (The buffers
+        //    keep their capacity: no allocation per event.)
         self.clear_block();
-        sink.on_event(event);
     }
 
     /// Reports the current block as too large and skips the rest of it.
@@ -445,7 +486,7 @@ impl Parser {
     fn clear_block(&mut self) {
         self.data.clear();
         self.event_type.clear();
-        self.block_id = None;
+        self.has_block_id = false;
         self.block_bytes = 0;
     }
 }

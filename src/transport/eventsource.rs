@@ -33,6 +33,18 @@ impl Drop for Source {
 
 pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
     let _listeners = crate::client::runner_listeners(&shared, &config);
+    let has_event_source =
+        js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("EventSource")).unwrap_or(false);
+    if !has_event_source {
+        shared.handler().error(&Error::InvalidArgument {
+            field: "transport",
+            message: String::from(
+                "this runtime has no native EventSource (Node has none); use the default \"fetch\" transport",
+            ),
+        });
+        shared.finish();
+        return;
+    }
     let url = config.target.stream_url(&config.base_url, &config.types);
     let dedupe = Rc::new(RefCell::new(Dedupe::default()));
     if let Some(id) = &config.last_event_id {
@@ -99,7 +111,8 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 let mut dd = d.borrow_mut();
                 let mut backoff = Backoff::new(c.retry);
                 let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut backoff);
-                delivery.deliver(&sse, false);
+                delivery.deliver(sse.as_ref(), false);
+                delivery.flush();
                 if delivery.terminal {
                     term.set(true);
                     let _ = end.call0(&JsValue::UNDEFINED);

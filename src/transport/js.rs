@@ -38,17 +38,11 @@ extern "C" {
         column: Option<u32>,
     ) -> JsValue;
 
-    #[wasm_bindgen(js_name = parseEvent)]
-    pub(crate) fn parse_event(data: &str, event_type: &str, id: Option<&str>) -> JsValue;
-
     #[wasm_bindgen(js_name = callListener)]
     pub(crate) fn call_listener(f: &Function, a: &JsValue, b: &JsValue);
 
     #[wasm_bindgen(js_name = ignoreRejection)]
     pub(crate) fn ignore_rejection(p: &JsValue);
-
-    #[wasm_bindgen(js_name = makeOff)]
-    pub(crate) fn make_off(stream: &JsValue, id: u32) -> Function;
 
     pub(crate) type Deferred;
     pub(crate) fn deferred() -> Deferred;
@@ -82,13 +76,15 @@ extern "C" {
 /// A decode error for an event whose data `JSON.parse` refused (or that is not an object),
 /// with the line and column the engine reported. Computed only on the error path.
 pub(crate) fn decode_error(
-    event: &crate::sse::SseEvent,
+    event_type: &str,
+    event_id: Option<String>,
+    data: &str,
     not_object: bool,
 ) -> crate::error::DecodeError {
     let (line, column, reason) = if not_object {
         (0, 0, String::from("the data is JSON but not an object"))
     } else {
-        let pos = json_error_position(&event.data);
+        let pos = json_error_position(data);
         (
             pos.first().copied().unwrap_or(0) as usize,
             pos.get(1).copied().unwrap_or(0) as usize,
@@ -96,12 +92,12 @@ pub(crate) fn decode_error(
         )
     };
     crate::error::DecodeError {
-        event_id: event.id.clone(),
-        event_type: event.event_type.clone(),
+        event_id,
+        event_type: event_type.to_owned(),
         line,
         column,
         reason,
-        raw: event.data.clone(),
+        raw: data.to_owned(),
     }
 }
 

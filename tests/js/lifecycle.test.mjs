@@ -444,3 +444,15 @@ test("close() while the token provider is pending: no request is sent", async ()
   assert.equal((await server.streamRequests()).length, 0);
   assert.deepEqual(r.states, ["closed"]);
 });
+
+test("transport: eventsource in Node (no native EventSource) says so and closes", async () => {
+  const ids = await server.thread();
+  const s = new tt.ThreadStream({ baseUrl: server.base, ...ids, transport: "eventsource" });
+  streams.push(s);
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  assert.equal(r.errors.length, 1);
+  assert.equal(r.errors[0].kind, "invalid_argument");
+  assert.match(r.errors[0].message, /no native EventSource/);
+  assert.deepEqual(r.events, []);
+});
