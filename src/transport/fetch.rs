@@ -8,7 +8,7 @@ use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
 use gloo_events::EventListener;
 use js_sys::{Function, Object, Promise, Reflect};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,10 +36,13 @@ pub(crate) struct Attempt {
     idle_ms: Option<u64>,
     _watchdog: Option<Interval>,
     buf: Vec<u8>,
-    /// Rejects when the controller aborts: every wait is raced against it, so a `fetch` or a
-    /// body that ignores the signal cannot hang the stream past `close()` or the idle timeout.
-    aborted: Option<Promise>,
-    _abort_listener: Option<EventListener>,
+    /// The reject function of the wait in progress: the abort listener calls it, so a `fetch`
+    /// or a body that ignores the signal cannot hang the stream past `close()` or the idle
+    /// timeout. Each wait races against a promise of its own: racing every read against one
+    /// long-lived promise would pile a reaction (holding that read's chunk) onto it per read.
+    pending_reject: Rc<RefCell<Option<Function>>>,
+    aborted: Rc<Cell<bool>>,
+    _abort_listener: EventListener,
 }
 
 impl Attempt {
@@ -59,14 +62,18 @@ impl Attempt {
                 }
             })
         });
-        let mut reject_slot: Option<Function> = None;
-        let aborted = Promise::new(&mut |_, reject| reject_slot = Some(reject));
-        ignore_rejection(&aborted);
-        let abort_listener = reject_slot.map(|reject| {
+        let pending_reject: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
+        let aborted = Rc::new(Cell::new(false));
+        let abort_listener = {
+            let (pending, flag) = (pending_reject.clone(), aborted.clone());
             EventListener::once(&controller.signal(), "abort", move |_| {
-                let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("aborted"));
+                flag.set(true);
+                let reject = pending.borrow_mut().take();
+                if let Some(reject) = reject {
+                    let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("aborted"));
+                }
             })
-        });
+        };
         Ok(Attempt {
             controller,
             reader: None,
@@ -75,7 +82,8 @@ impl Attempt {
             idle_ms,
             _watchdog: watchdog,
             buf: Vec::new(),
-            aborted: abort_listener.as_ref().map(|_| aborted),
+            pending_reject,
+            aborted,
             _abort_listener: abort_listener,
         })
     }
@@ -88,10 +96,16 @@ impl Attempt {
     /// Waits for `value` (a promise or not), or for the abort, whichever comes first.
     async fn settle(&self, value: &JsValue) -> Result<JsValue, JsValue> {
         let p = Promise::resolve(value);
-        match &self.aborted {
-            Some(a) => JsFuture::from(Promise::race(&js_sys::Array::of2(&p, a))).await,
-            None => JsFuture::from(p).await,
+        if self.aborted.get() {
+            ignore_rejection(&p);
+            return Err(JsValue::from_str("aborted"));
         }
+        let mut reject_slot: Option<Function> = None;
+        let abort = Promise::new(&mut |_, reject| reject_slot = Some(reject));
+        *self.pending_reject.borrow_mut() = reject_slot;
+        let result = JsFuture::from(Promise::race(&js_sys::Array::of2(&p, &abort))).await;
+        self.pending_reject.borrow_mut().take();
+        result
     }
 
     fn failure(&self, e: &JsValue) -> Outcome {
