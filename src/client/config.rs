@@ -146,14 +146,6 @@ impl StreamConfig {
                 ),
             });
         }
-        if self.history == History::Backfill && self.target.thread_id().is_none() {
-            return Err(Error::InvalidArgument {
-                field: "history",
-                message: String::from(
-                    "\"backfill\" is for thread streams (the API lists history per thread); open a ThreadStream per thread, or use listThreads and listThreadEvents",
-                ),
-            });
-        }
         if self.transport == TransportKind::EventSource {
             let has_auth_header = self.headers.iter().any(|(k, _)| {
                 let k = k.to_ascii_lowercase();

@@ -5,6 +5,7 @@
 use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
 use crate::error::{ApiError, Error};
+use crate::request::{threads_url, Target};
 use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Expect};
@@ -15,6 +16,7 @@ use gloo_events::EventListener;
 use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
 /// The state a stream shares between its loop and its handle.
@@ -462,51 +464,73 @@ impl Loop<'_> {
     }
 
     /// Lists the history over REST while the live stream (already open) buffers, and delivers
-    /// it through the same dedupe, so history then live arrive each once, in order.
+    /// it through the same dedupe, so history then live arrive each once, in order. A session
+    /// stream lists every thread, then each thread's events, and merges them in creation order.
     async fn backfill(&mut self, token: Option<&str>) -> Result<(), Outcome> {
+        let base = self.config.base_url.clone();
+        let types = self.config.types.clone();
+        match self.config.target.clone() {
+            Target::Thread { .. } => {
+                let target = self.config.target.clone();
+                let url = |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
+                self.list_pages(&url, token, |this, items| this.deliver_listed(items.iter()))
+                    .await
+            }
+            Target::Session { session_id } => {
+                let mut thread_ids = Vec::new();
+                let url =
+                    |page: Option<&str>| threads_url(&base, &session_id, &[], Some(1000), page);
+                self.list_pages(&url, token, |_, items| {
+                    thread_ids.extend(items.iter().filter_map(|t| text_field(&t, "id")));
+                })
+                .await?;
+                let mut events: Vec<(String, String, JsValue)> = Vec::new();
+                for thread_id in thread_ids {
+                    let target = Target::Thread {
+                        session_id: session_id.clone(),
+                        thread_id,
+                    };
+                    let url =
+                        |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
+                    self.list_pages(&url, token, |_, items| {
+                        events.extend(items.iter().map(|e| {
+                            let created = text_field(&e, "created_at").unwrap_or_default();
+                            let id = text_field(&e, "id").unwrap_or_default();
+                            (created, id, e)
+                        }));
+                    })
+                    .await?;
+                }
+                // Ids of this API sort in creation order; `created_at` first keeps other id
+                // schemes in order too.
+                events.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+                self.deliver_listed(events.into_iter().map(|(_, _, e)| e));
+                Ok(())
+            }
+        }
+    }
+
+    /// Fetches every page of a list route (following `next_page`), handing each page's items
+    /// to `on_page`.
+    async fn list_pages(
+        &mut self,
+        url: &dyn Fn(Option<&str>) -> String,
+        token: Option<&str>,
+        mut on_page: impl FnMut(&mut Self, js_sys::Array),
+    ) -> Result<(), Outcome> {
         let mut page: Option<String> = None;
         loop {
-            let url = self.config.target.history_url(
-                &self.config.base_url,
-                &self.config.types,
-                Some(1000),
-                page.as_deref(),
-            );
             let headers = self.config.request_headers(token, "", "application/json");
             let mut attempt = Attempt::new(self.config.idle_timeout_ms)?;
             let body = attempt
-                .send(&self.fetch, &url, &headers, Expect::Json)
+                .send(&self.fetch, &url(page.as_deref()), &headers, Expect::Json)
                 .await?;
             let (items, next_page) =
                 crate::transport::js::parse_page(body.as_deref().unwrap_or("")).ok_or_else(
                     || Outcome::Network(String::from("the history page is not a JSON list page")),
                 )?;
-            let mut delivery = Delivery::new(
-                self.shared,
-                self.config,
-                &mut self.dedupe,
-                &mut self.backoff,
-            );
             let count = items.length();
-            for item in items.iter() {
-                let text = |k: &str| {
-                    js_sys::Reflect::get(&item, &k.into())
-                        .ok()
-                        .and_then(|v| v.as_string())
-                };
-                let id = text("id");
-                let event = SseEvent {
-                    event_type: text("type").unwrap_or_else(|| String::from("message")),
-                    data: js_sys::JSON::stringify(&item)
-                        .ok()
-                        .and_then(|s| s.as_string())
-                        .unwrap_or_default(),
-                    last_event_id: id.clone().unwrap_or_default(),
-                    id,
-                };
-                delivery.deliver(event.as_ref(), true);
-            }
-            delivery.flush();
+            on_page(self, items);
             if self.shared.closed.get() {
                 return Ok(());
             }
@@ -516,4 +540,35 @@ impl Loop<'_> {
             }
         }
     }
+
+    /// Delivers listed events (JSON objects) through the dedupe, then flushes.
+    fn deliver_listed(&mut self, items: impl Iterator<Item = JsValue>) {
+        let mut delivery = Delivery::new(
+            self.shared,
+            self.config,
+            &mut self.dedupe,
+            &mut self.backoff,
+        );
+        for item in items {
+            let id = text_field(&item, "id");
+            let event = SseEvent {
+                event_type: text_field(&item, "type").unwrap_or_else(|| String::from("message")),
+                data: js_sys::JSON::stringify(&item)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .unwrap_or_default(),
+                last_event_id: id.clone().unwrap_or_default(),
+                id,
+            };
+            delivery.deliver(event.as_ref(), true);
+        }
+        delivery.flush();
+    }
+}
+
+/// A string field of a JS object.
+fn text_field(value: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(value, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
 }

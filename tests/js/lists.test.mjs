@@ -222,10 +222,22 @@ test("history: none / server on a live-only server: live events only", async () 
   assert.equal((await tail.requests()).filter((q) => q.path.endsWith("/events")).length, 0);
 });
 
-test("SessionStream refuses history: backfill with a clear invalid_argument", async () => {
+test("SessionStream with history: backfill on a live-only server: every thread's history, merged in order, then live", async () => {
   const ids = await tail.thread();
-  assert.throws(
-    () => new tt.SessionStream({ baseUrl: tail.base, token: TOKEN, sessionId: ids.sessionId, history: "backfill" }),
-    (e) => e instanceof tt.ThreadtailError && e.kind === "invalid_argument" && /thread streams/.test(e.message),
-  );
+  const child = await tail.childThread(ids.sessionId, ids.threadId);
+  await tail.event(ids.sessionId, ids.threadId, msg("c0"));
+  await tail.event(ids.sessionId, child, msg("k0"));
+  await tail.event(ids.sessionId, ids.threadId, msg("c1"));
+  const s = new tt.SessionStream({ baseUrl: tail.base, token: TOKEN, sessionId: ids.sessionId, history: "backfill" });
+  streams.push(s);
+  const r = record(s);
+  await waitFor(() => r.events.length >= 4, { what: "history" });
+  assert.deepEqual(r.errors, []);
+  await tail.event(ids.sessionId, child, msg("k1"));
+  await waitFor(() => r.events.some((e) => e.content === "k1"), { what: "live" });
+  const texts = r.events.map((e) => e.content ?? e.type);
+  assert.deepEqual(texts, ["session.thread_created", "c0", "k0", "c1", "k1"], "the session's history in creation order, then live");
+  const paths = (await tail.requests()).map((q) => q.path);
+  assert.ok(paths.some((p) => p.endsWith(`/sessions/${ids.sessionId}/threads`)), "threads listed");
+  assert.ok(paths.some((p) => p.endsWith(`/threads/${child}/events`)), "each thread's events listed");
 });
