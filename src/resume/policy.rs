@@ -126,14 +126,10 @@ impl Backoff {
 mod tests {
     use super::*;
 
+    /// The defaults: 1 s base, 30 s cap, 100 ms floor, 10 s to count as healthy.
     fn opts() -> RetryOptions {
-        RetryOptions {
-            initial_delay_ms: 1_000,
-            max_delay_ms: 30_000,
-            max_attempts: None,
-            healthy_after_ms: 10_000,
-            min_delay_ms: 100,
-        }
+        RetryOptions::default()
+    }
     }
 
     #[test]
