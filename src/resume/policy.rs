@@ -130,7 +130,6 @@ mod tests {
     fn opts() -> RetryOptions {
         RetryOptions::default()
     }
-    }
 
     #[test]
     fn grows_exponentially_within_jitter_bounds() {
