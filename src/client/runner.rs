@@ -473,14 +473,16 @@ impl Loop<'_> {
             Target::Thread { .. } => {
                 let target = self.config.target.clone();
                 let url = |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
-                self.list_pages(&url, token, |this, items| this.deliver_listed(items.iter()))
-                    .await
+                self.list_pages(&url, token, &mut |this, items| {
+                    this.deliver_listed(items.iter())
+                })
+                .await
             }
             Target::Session { session_id } => {
                 let mut thread_ids = Vec::new();
                 let url =
                     |page: Option<&str>| threads_url(&base, &session_id, &[], Some(1000), page);
-                self.list_pages(&url, token, |_, items| {
+                self.list_pages(&url, token, &mut |_, items| {
                     thread_ids.extend(items.iter().filter_map(|t| text_field(&t, "id")));
                 })
                 .await?;
@@ -492,7 +494,7 @@ impl Loop<'_> {
                     };
                     let url =
                         |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
-                    self.list_pages(&url, token, |_, items| {
+                    self.list_pages(&url, token, &mut |_, items| {
                         events.extend(items.iter().map(|e| {
                             let created = text_field(&e, "created_at").unwrap_or_default();
                             let id = text_field(&e, "id").unwrap_or_default();
@@ -516,7 +518,7 @@ impl Loop<'_> {
         &mut self,
         url: &dyn Fn(Option<&str>) -> String,
         token: Option<&str>,
-        mut on_page: impl FnMut(&mut Self, js_sys::Array),
+        on_page: &mut dyn FnMut(&mut Self, js_sys::Array),
     ) -> Result<(), Outcome> {
         let mut page: Option<String> = None;
         loop {
