@@ -282,3 +282,41 @@ export function buildEvents(text, offsets) {
   }
   return out;
 }
+
+/**
+ * A response body's reader, read chunk by chunk: `read()` resolves to the chunk, or null at
+ * the end. A native reader is cancelled on abort (its pending read then ends); any other
+ * reader (a custom `fetch` may return anything) is raced against the abort, so that it cannot
+ * hang the stream.
+ */
+export class BodyReader {
+  constructor(reader) {
+    this.reader = reader;
+    this.native = typeof ReadableStreamDefaultReader !== "undefined" && reader instanceof ReadableStreamDefaultReader;
+    this.rejectPending = null;
+    this.aborted = false;
+  }
+
+  read() {
+    let p;
+    try {
+      p = Promise.resolve(this.reader.read()).then((r) => (r == null || r.done ? null : r.value));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.native) return p;
+    return Promise.race([p, new Promise((_, reject) => (this.rejectPending = reject))]);
+  }
+
+  abort() {
+    if (this.aborted) return;
+    this.aborted = true;
+    try {
+      const c = this.reader.cancel();
+      if (c && typeof c.then === "function") c.then(undefined, () => {});
+    } catch {
+      // A reader without a working cancel: the race below ends the wait.
+    }
+    if (this.rejectPending) this.rejectPending(new Error("aborted"));
+  }
+}

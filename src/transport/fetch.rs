@@ -28,9 +28,8 @@ pub(crate) enum Expect {
 #[derive(Debug)]
 pub(crate) struct Attempt {
     controller: AbortController,
-    /// The body reader. Kept untyped and called through `call_method`: a custom `fetch` may
-    /// return anything, and a typed call on garbage would throw through the wasm frames.
-    reader: Option<JsValue>,
+    /// The body reader (`glue.js`), shared with the abort listener, which cancels it.
+    reader: Rc<RefCell<Option<BodyReader>>>,
     timed_out: Rc<Cell<bool>>,
     last_byte_at: Rc<Cell<f64>>,
     idle_ms: Option<u64>,
@@ -64,19 +63,24 @@ impl Attempt {
         });
         let pending_reject: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
         let aborted = Rc::new(Cell::new(false));
+        let reader: Rc<RefCell<Option<BodyReader>>> = Rc::new(RefCell::new(None));
         let abort_listener = {
-            let (pending, flag) = (pending_reject.clone(), aborted.clone());
+            let (pending, flag, reader) = (pending_reject.clone(), aborted.clone(), reader.clone());
             EventListener::once(&controller.signal(), "abort", move |_| {
                 flag.set(true);
                 let reject = pending.borrow_mut().take();
                 if let Some(reject) = reject {
                     let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("aborted"));
                 }
+                let r = reader.borrow().clone();
+                if let Some(r) = r {
+                    r.abort();
+                }
             })
         };
         Ok(Attempt {
             controller,
-            reader: None,
+            reader,
             timed_out,
             last_byte_at,
             idle_ms,
@@ -189,7 +193,7 @@ impl Attempt {
                 let reader = call_method(&body, "getReader").map_err(|e| {
                     Outcome::Network(format!("the response body has no reader: {}", describe(&e)))
                 })?;
-                self.reader = Some(reader);
+                *self.reader.borrow_mut() = Some(BodyReader::new(&reader));
                 Ok(None)
             }
         }
@@ -197,21 +201,20 @@ impl Attempt {
 
     /// The next chunk of the body; `Ok(None)` at its clean end.
     pub(crate) async fn read(&mut self) -> Result<Option<&[u8]>, Outcome> {
-        let reader = match &self.reader {
+        let reader = match &*self.reader.borrow() {
             Some(r) => r.clone(),
             None => return Ok(None),
         };
-        let pending = call_method(&reader, "read").map_err(|e| self.failure(&e))?;
-        let result = self.settle(&pending).await.map_err(|e| self.failure(&e))?;
-        let done = Reflect::get(&result, &JsValue::from_str("done"))
-            .map(|d| d.is_truthy())
-            .unwrap_or(true);
-        if done {
+        let value = JsFuture::from(reader.read()).await;
+        if self.aborted.get() {
+            // Closed, or the idle watchdog fired: a cancelled reader ends like a clean body.
+            return Err(self.failure(&JsValue::from_str("aborted")));
+        }
+        let value = value.map_err(|e| self.failure(&e))?;
+        if value.is_null() {
             return Ok(None);
         }
         self.last_byte_at.set(now_ms());
-        let value =
-            Reflect::get(&result, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
         if !copy_chunk(&value, &mut self.buf) {
             return Err(Outcome::Network(String::from(
                 "the response body yielded a chunk that is not bytes",
@@ -223,13 +226,21 @@ impl Attempt {
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        if let Some(reader) = self.reader.take() {
-            if let Ok(p) = call_method(&reader, "cancel") {
-                ignore_rejection(&p);
-            }
-        }
+        // The abort listener cancels the reader.
         self.controller.abort();
     }
+}
+
+#[wasm_bindgen(module = "/src/js/glue.js")]
+extern "C" {
+    #[derive(Debug, Clone)]
+    type BodyReader;
+    #[wasm_bindgen(constructor)]
+    fn new(reader: &JsValue) -> BodyReader;
+    #[wasm_bindgen(method)]
+    fn read(this: &BodyReader) -> Promise;
+    #[wasm_bindgen(method)]
+    fn abort(this: &BodyReader);
 }
 
 /// `target[name]()`, with a missing method or a throw as an `Err` instead of an exception.
