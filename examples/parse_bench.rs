@@ -128,7 +128,7 @@ struct Count {
 impl Sink for Count {
     fn on_event(&mut self, e: EventRef<'_>) {
         self.events += 1;
-        self.data_bytes += e.data.len();
+        self.data_bytes += e.data_bytes.len();
     }
 }
 

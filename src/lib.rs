@@ -25,7 +25,6 @@ pub mod history;
 pub mod request;
 pub mod resume;
 pub mod sse;
-mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;

@@ -211,8 +211,9 @@ impl<'a> Delivery<'a> {
         match event.event_type {
             "ping" => return,
             "error" => {
-                let api = crate::transport::js::api_error(event.data).unwrap_or(ApiError {
-                    message: Some(event.data.to_owned()),
+                let data = event.data();
+                let api = crate::transport::js::api_error(&data).unwrap_or(ApiError {
+                    message: Some(data.into_owned()),
                     ..ApiError::default()
                 });
                 self.shared.handler.error(&Error::InStream { api });
@@ -224,7 +225,7 @@ impl<'a> Delivery<'a> {
         let seen = if listed {
             self.dedupe.check_listed(id)
         } else {
-            self.dedupe.check(id, event.data)
+            self.dedupe.check(id, event.data_bytes)
         };
         let update = match seen {
             Seen::Duplicate => return,

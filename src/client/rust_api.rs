@@ -67,7 +67,7 @@ impl Callbacks {
 
 impl Handler for Callbacks {
     fn event(&self, event: EventRef<'_>, update: bool) {
-        match decode(event.event_type, event.id, event.data) {
+        match decode(event.event_type, event.id, &event.data()) {
             Ok(e) => {
                 if e.event_type != event.event_type && e.is_terminal() {
                     self.terminal.set(true);
@@ -166,7 +166,7 @@ struct QueueHandler(Rc<RefCell<Queue>>);
 
 impl Handler for QueueHandler {
     fn event(&self, event: EventRef<'_>, update: bool) {
-        let item = decode(event.event_type, event.id, event.data)
+        let item = decode(event.event_type, event.id, &event.data())
             .map(|e| (e, update))
             .map_err(|d| Error::Decode(Box::new(d)));
         self.0.borrow_mut().push(item);

@@ -143,6 +143,9 @@ export function parsePage(text) {
   return [body.data, next];
 }
 
+/** UTF-8 with U+FFFD for invalid sequences (as the SSE spec decodes), keeping any U+FEFF. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** The second argument of event listeners. */
 const META_NEW = Object.freeze({ update: false });
 const META_UPDATE = Object.freeze({ update: true });
@@ -186,19 +189,19 @@ export class Dispatcher {
   }
 
   /**
-   * Delivers one chunk's events: `offsets` holds four numbers per event (end of the type, end
-   * of the id, end of the data, flags: 1 = update, 2 = has an id). Returns true when the stream
-   * must stop reading (a terminal event was delivered, or the stream was closed).
+   * Delivers one chunk's events: `bytes` is their type, id and data, each followed by a CR
+   * (CR never occurs inside an SSE field, since it ends a line); `flags` has one number per
+   * event: 1 = update, 2 = has an id. Returns true when the stream must stop reading (a
+   * terminal event was delivered, or the stream was closed).
    */
-  deliver(text, offsets) {
-    let pos = 0;
-    for (let i = 0; i < offsets.length; i += 4) {
+  deliver(bytes, flags) {
+    const parts = utf8.decode(bytes).split("\r");
+    for (let k = 0, i = 0; k < flags.length; k++, i += 3) {
       if (this.closed) return true;
-      const typeEnd = offsets[i], idEnd = offsets[i + 1], dataEnd = offsets[i + 2], flags = offsets[i + 3];
-      const sseType = text.slice(pos, typeEnd);
-      const id = flags & 2 ? text.slice(typeEnd, idEnd) : undefined;
-      const data = text.slice(idEnd, dataEnd);
-      pos = dataEnd;
+      const f = flags[k];
+      const sseType = parts[i];
+      const id = f & 2 ? parts[i + 1] : undefined;
+      const data = parts[i + 2];
       let value;
       try {
         value = JSON.parse(data);
@@ -213,7 +216,7 @@ export class Dispatcher {
       if (value.type === undefined) value.type = sseType;
       if (value.id === undefined && id !== undefined) value.id = id;
       const type = typeof value.type === "string" ? value.type : sseType;
-      const meta = flags & 1 ? META_UPDATE : META_NEW;
+      const meta = f & 1 ? META_UPDATE : META_NEW;
       const typed = this.typed.get(type);
       if (typed !== undefined) for (const e of typed) callListener(e.fn, value, meta);
       for (const e of this.any) callListener(e.fn, value, meta);
@@ -262,23 +265,22 @@ export class Dispatcher {
 }
 
 /**
- * SseParser's events from one string and five numbers per event (ends of type, id, data and
- * last event id; flags: 2 = has an id, 4 = the last event id equals the id).
+ * SseParser's events: `bytes` holds each event's type, id, data and last event id, each
+ * followed by a CR; `flags` one number per event (2 = has an id, 4 = the last event id is the
+ * id, and its own part is empty).
  */
-export function buildEvents(text, offsets) {
-  const out = [];
-  let pos = 0;
-  for (let i = 0; i < offsets.length; i += 5) {
-    const typeEnd = offsets[i], idEnd = offsets[i + 1], dataEnd = offsets[i + 2], lastEnd = offsets[i + 3], flags = offsets[i + 4];
-    const type = text.slice(pos, typeEnd);
-    const data = text.slice(idEnd, dataEnd);
-    if (flags & 2) {
-      const id = text.slice(typeEnd, idEnd);
-      out.push({ type, data, id, lastEventId: flags & 4 ? id : text.slice(dataEnd, lastEnd) });
+export function buildEvents(bytes, flags) {
+  const parts = utf8.decode(bytes).split("\r");
+  const out = new Array(flags.length);
+  for (let k = 0, i = 0; k < flags.length; k++, i += 4) {
+    const f = flags[k];
+    const type = parts[i], data = parts[i + 2];
+    if (f & 2) {
+      const id = parts[i + 1];
+      out[k] = { type, data, id, lastEventId: f & 4 ? id : parts[i + 3] };
     } else {
-      out.push({ type, data, lastEventId: text.slice(dataEnd, lastEnd) });
+      out[k] = { type, data, lastEventId: parts[i + 3] };
     }
-    pos = lastEnd;
   }
   return out;
 }

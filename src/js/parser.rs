@@ -4,7 +4,6 @@ use super::error::{invalid, to_js};
 use super::options::string;
 use crate::error::Error;
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
-use crate::text::utf16_len;
 use crate::transport::js::{call_listener, copy_chunk};
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
@@ -13,7 +12,7 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(module = "/src/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = buildEvents)]
-    fn build_events(text: &str, offsets: &[u32]) -> Array;
+    fn build_events(bytes: &[u8], flags: &[u8]) -> Array;
 }
 
 /// A push-based `text/event-stream` parser: `push(chunk)` returns the events completed by the
@@ -26,42 +25,40 @@ pub struct SseParser {
     on_comment: Option<Function>,
     on_error: Option<Function>,
     buf: Vec<u8>,
-    text: String,
-    offsets: Vec<u32>,
+    batch: Vec<u8>,
+    flags: Vec<u8>,
 }
 
-/// Collects one push's events as one string and five UTF-16 offsets per event, so that they
-/// cross into JavaScript in one call.
+/// Collects one push's events for one crossing into JavaScript: type, id, data and last
+/// event id as UTF-8, each followed by CR (which never occurs in an SSE field), and a flag
+/// byte per event.
 struct Collect<'a> {
-    text: &'a mut String,
-    offsets: &'a mut Vec<u32>,
-    end: u32,
+    batch: &'a mut Vec<u8>,
+    flags: &'a mut Vec<u8>,
     on_comment: Option<&'a Function>,
     errors: Vec<Error>,
 }
 
 impl Collect<'_> {
-    fn push(&mut self, s: &str) -> u32 {
-        self.text.push_str(s);
-        self.end += utf16_len(s);
-        self.end
+    fn push(&mut self, part: &[u8]) {
+        self.batch.extend_from_slice(part);
+        self.batch.push(b'\r');
     }
 }
 
 impl Sink for Collect<'_> {
     fn on_event(&mut self, e: EventRef<'_>) {
-        let type_end = self.push(e.event_type);
-        let id_end = self.push(e.id.unwrap_or(""));
-        let data_end = self.push(e.data);
+        self.push(e.event_type.as_bytes());
+        self.push(e.id.unwrap_or("").as_bytes());
+        self.push(e.data_bytes);
         let same = e.id == Some(e.last_event_id);
-        let last_end = if same {
-            data_end
+        self.push(if same {
+            b""
         } else {
-            self.push(e.last_event_id)
-        };
-        let flags = (u32::from(e.id.is_some()) << 1) | (u32::from(same) << 2);
-        self.offsets
-            .extend_from_slice(&[type_end, id_end, data_end, last_end, flags]);
+            e.last_event_id.as_bytes()
+        });
+        self.flags
+            .push((u8::from(e.id.is_some()) << 1) | (u8::from(same) << 2));
     }
     fn on_comment(&mut self, text: &str) {
         if let Some(f) = self.on_comment {
@@ -123,8 +120,8 @@ impl SseParser {
             on_comment: callback(&options, "onComment")?,
             on_error: callback(&options, "onError")?,
             buf: Vec::new(),
-            text: String::new(),
-            offsets: Vec::new(),
+            batch: Vec::new(),
+            flags: Vec::new(),
         })
     }
 
@@ -136,21 +133,20 @@ impl SseParser {
                 "must be a Uint8Array, an ArrayBuffer or a string",
             ));
         }
-        self.text.clear();
-        self.offsets.clear();
+        self.batch.clear();
+        self.flags.clear();
         let mut sink = Collect {
-            text: &mut self.text,
-            offsets: &mut self.offsets,
-            end: 0,
+            batch: &mut self.batch,
+            flags: &mut self.flags,
             on_comment: self.on_comment.as_ref(),
             errors: Vec::new(),
         };
         self.parser.push(&self.buf, &mut sink);
         let errors = sink.errors;
-        let events = if self.offsets.is_empty() {
+        let events = if self.flags.is_empty() {
             Array::new()
         } else {
-            build_events(&self.text, &self.offsets)
+            build_events(&self.batch, &self.flags)
         };
         let sink = Collected { events, errors };
         if let Some(first) = sink.errors.first() {

@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::request::Target;
 use crate::resume::State;
 use crate::sse::EventRef;
-use crate::text::utf16_len;
 use crate::transport::js::decode_error;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -32,7 +31,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
     #[wasm_bindgen(method)]
-    fn deliver(this: &Dispatcher, text: &str, offsets: &[u32]) -> bool;
+    fn deliver(this: &Dispatcher, bytes: &[u8], flags: &[u8]) -> bool;
     #[wasm_bindgen(method)]
     fn iterate(this: &Dispatcher);
     #[wasm_bindgen(method)]
@@ -41,19 +40,19 @@ extern "C" {
     fn end(this: &Dispatcher, failure: &JsValue);
 }
 
-/// One chunk's events, as one string and four UTF-16 offsets per event.
+/// One chunk's events: their type, id and data as UTF-8, each followed by CR (which never
+/// occurs in an SSE field), and one flag byte per event. JavaScript decodes the whole batch in
+/// one `TextDecoder` call (which also does the UTF-8 checking) and splits it.
 #[derive(Default)]
 struct Batch {
-    text: String,
-    offsets: Vec<u32>,
-    end: u32,
+    bytes: Vec<u8>,
+    flags: Vec<u8>,
 }
 
 impl Batch {
-    fn push(&mut self, s: &str) -> u32 {
-        self.text.push_str(s);
-        self.end += utf16_len(s);
-        self.end
+    fn push(&mut self, part: &[u8]) {
+        self.bytes.extend_from_slice(part);
+        self.bytes.push(b'\r');
     }
 }
 
@@ -98,24 +97,22 @@ impl JsHandler {
 impl Handler for JsHandler {
     fn event(&self, event: EventRef<'_>, update: bool) {
         let mut b = self.batch.borrow_mut();
-        let type_end = b.push(event.event_type);
-        let id_end = b.push(event.id.unwrap_or(""));
-        let data_end = b.push(event.data);
-        let flags = u32::from(update) | (u32::from(event.id.is_some()) << 1);
-        b.offsets
-            .extend_from_slice(&[type_end, id_end, data_end, flags]);
+        b.push(event.event_type.as_bytes());
+        b.push(event.id.unwrap_or("").as_bytes());
+        b.push(event.data_bytes);
+        b.flags
+            .push(u8::from(update) | (u8::from(event.id.is_some()) << 1));
     }
 
     fn flush(&self) -> bool {
         let mut batch = std::mem::take(&mut *self.batch.borrow_mut());
-        if batch.offsets.is_empty() {
+        if batch.flags.is_empty() {
             return false;
         }
         // No borrow is held while listeners run: they may call back into the stream.
-        let stop = self.dispatcher.deliver(&batch.text, &batch.offsets);
-        batch.text.clear();
-        batch.offsets.clear();
-        batch.end = 0;
+        let stop = self.dispatcher.deliver(&batch.bytes, &batch.flags);
+        batch.bytes.clear();
+        batch.flags.clear();
         *self.batch.borrow_mut() = batch;
         stop
     }

@@ -62,8 +62,8 @@ impl Dedupe {
     }
 
     /// Classifies an event and remembers it. Events without an id are always new.
-    pub fn check(&mut self, id: &str, data: &str) -> Seen {
-        self.check_hash(id, hash_of(data))
+    pub fn check(&mut self, id: &str, data: impl AsRef<[u8]>) -> Seen {
+        self.check_hash(id, hash_of(data.as_ref()))
     }
 
     /// Classifies an event listed over REST: its JSON text may be formatted differently from
@@ -134,9 +134,9 @@ fn comparable(a: &str, b: &str) -> bool {
 /// The hash recorded for listed events: matches any content.
 const ANY_CONTENT: u64 = u64::MAX;
 
-fn hash_of(data: &str) -> u64 {
+fn hash_of(data: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(data.as_bytes());
+    h.write(data);
     h.write_usize(data.len());
     // Keep real hashes off the wildcard value.
     h.finish().min(ANY_CONTENT - 1)
@@ -253,7 +253,8 @@ mod tests {
             "abcdefgh\0",
             "日本語",
         ];
-        let hashes: std::collections::HashSet<u64> = samples.iter().map(|s| hash_of(s)).collect();
+        let hashes: std::collections::HashSet<u64> =
+            samples.iter().map(|s| hash_of(s.as_bytes())).collect();
         assert_eq!(hashes.len(), samples.len());
     }
 

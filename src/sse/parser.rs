@@ -40,20 +40,27 @@ pub struct SseEvent {
 pub struct EventRef<'a> {
     /// The `event:` field, or `message`.
     pub event_type: &'a str,
-    /// The `data:` lines joined with LF.
-    pub data: &'a str,
+    /// The `data:` lines joined with LF, as the UTF-8 bytes received. [`EventRef::data`]
+    /// decodes them with U+FFFD for invalid sequences (the spec's decoder); a consumer that
+    /// decodes elsewhere (a JavaScript `TextDecoder`) skips that work in wasm.
+    pub data_bytes: &'a [u8],
     /// The `id:` field of this block, if it had a valid one.
     pub id: Option<&'a str>,
     /// The last event ID string at dispatch.
     pub last_event_id: &'a str,
 }
 
-impl EventRef<'_> {
+impl<'a> EventRef<'a> {
+    /// The data, decoded (borrowed when it is valid UTF-8).
+    pub fn data(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.data_bytes)
+    }
+
     /// An owned copy.
     pub fn to_owned(&self) -> SseEvent {
         SseEvent {
             event_type: self.event_type.to_owned(),
-            data: self.data.to_owned(),
+            data: self.data().into_owned(),
             id: self.id.map(str::to_owned),
             last_event_id: self.last_event_id.to_owned(),
         }
@@ -65,7 +72,7 @@ impl SseEvent {
     pub fn as_ref(&self) -> EventRef<'_> {
         EventRef {
             event_type: &self.event_type,
-            data: &self.data,
+            data_bytes: self.data.as_bytes(),
             id: self.id.as_deref(),
             last_event_id: &self.last_event_id,
         }
@@ -126,8 +133,8 @@ pub struct Parser {
     line: Vec<u8>,
     /// The previous chunk ended with CR: a LF at the start of the next one ends no line.
     after_cr: bool,
-    /// "data buffer": each `data:` value followed by LF.
-    data: String,
+    /// "data buffer": each `data:` value followed by LF, as received (decoded on demand).
+    data: Vec<u8>,
     /// "event type buffer".
     event_type: String,
     /// The `id:` of the current block, when `has_block_id` (the buffer is reused).
@@ -167,7 +174,7 @@ impl Parser {
             bom_seen: Some(0),
             line: Vec::new(),
             after_cr: false,
-            data: String::new(),
+            data: Vec::new(),
             event_type: String::new(),
             block_id: String::new(),
             has_block_id: false,
@@ -408,9 +415,11 @@ impl Parser {
             }
             // "Append the field value to the data buffer, then append a single U+000A LINE FEED
             // (LF) character to the data buffer."
+            // The bytes are kept as received: a line ends at CR or LF, which never occur inside
+            // a UTF-8 sequence, so decoding the joined lines later gives the same characters.
             b"data" => {
-                self.data.push_str(&decode(value));
-                self.data.push('\n');
+                self.data.extend_from_slice(value);
+                self.data.push(LF);
             }
             // "If the field value does not contain U+0000 NULL, then set the last event ID
             // buffer to the field value. Otherwise, ignore the field."
@@ -454,7 +463,7 @@ impl Parser {
         }
         // 3. "If the data buffer's last character is a U+000A LINE FEED (LF) character, then
         //    remove the last character from the data buffer."
-        let data = &self.data[..self.data.len() - 1];
+        let data_bytes = &self.data[..self.data.len() - 1];
         // 5-6. The type is the event type buffer, or "message" when it is empty.
         let event_type = if self.event_type.is_empty() {
             "message"
@@ -463,7 +472,7 @@ impl Parser {
         };
         sink.on_event(EventRef {
             event_type,
-            data,
+            data_bytes,
             id: self.has_block_id.then_some(self.block_id.as_str()),
             last_event_id: &self.last_event_id,
         });
