@@ -14,6 +14,8 @@ const COLON: u8 = b':';
 const SPACE: u8 = b' ';
 /// An `id` containing NULL is ignored.
 const NULL: u8 = 0;
+/// The start of a `data` line, whose value may be streamed into the data buffer.
+const DATA_FIELD: &[u8] = b"data:";
 /// The UTF-8 byte order mark, stripped once at the start of the stream.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
@@ -148,6 +150,14 @@ pub struct Parser {
     retry: Option<u64>,
     /// Bytes of field lines in the current block, counting the unterminated line.
     block_bytes: usize,
+    /// The unterminated line is a `data` field whose value goes straight into the data buffer
+    /// (so a long line split over many chunks is copied once, not held and then copied).
+    streaming: bool,
+    /// Bytes of the streamed line so far (for the size limit).
+    streamed: usize,
+    /// The streamed line so far is exactly `data:`: a space starting the next chunk is the
+    /// one space to strip.
+    strip_pending: bool,
     /// The current block exceeded the limit: its lines are skipped until the blank line.
     discarding: bool,
     /// While discarding: whether the unterminated line has any byte (a blank line ends the
@@ -182,6 +192,9 @@ impl Parser {
             last_event_id: String::new(),
             retry: None,
             block_bytes: 0,
+            streaming: false,
+            streamed: 0,
+            strip_pending: false,
             discarding: false,
             discarding_line_nonempty: false,
         }
@@ -324,6 +337,21 @@ impl Parser {
             self.discarding_line_nonempty = true;
             return;
         }
+        if self.streaming {
+            self.streamed += bytes.len();
+            if self.block_bytes + self.streamed + 1 > self.max_event_bytes {
+                self.start_discarding(sink);
+                self.discarding_line_nonempty = true;
+                return;
+            }
+            let mut value = bytes;
+            if self.strip_pending {
+                self.strip_pending = false;
+                value = strip_space(value);
+            }
+            self.data.extend_from_slice(value);
+            return;
+        }
         let held = self.line.len() + bytes.len();
         // The same bound as `process_line` applies once the line ends (counting its
         // terminator), so the outcome does not depend on where chunks are split.
@@ -340,6 +368,15 @@ impl Parser {
             return;
         }
         self.line.extend_from_slice(bytes);
+        if self.line.starts_with(DATA_FIELD) {
+            // From here on the line's bytes go straight into the data buffer.
+            let value = &self.line[DATA_FIELD.len()..];
+            self.strip_pending = value.is_empty();
+            self.data.extend_from_slice(strip_space(value));
+            self.streamed = self.line.len();
+            self.line.clear();
+            self.streaming = true;
+        }
     }
 
     /// A line terminator was found; `tail` is the part of the line inside the current chunk.
@@ -352,6 +389,24 @@ impl Parser {
                 self.discarding = false;
                 self.clear_block();
             }
+            return;
+        }
+        if self.streaming {
+            // The end of a streamed `data` line: what `process_line` does for one, in place.
+            self.streaming = false;
+            self.block_bytes += self.streamed + tail.len() + 1;
+            self.streamed = 0;
+            if self.block_bytes > self.max_event_bytes {
+                self.start_discarding(sink);
+                return;
+            }
+            let value = if std::mem::take(&mut self.strip_pending) {
+                strip_space(tail)
+            } else {
+                tail
+            };
+            self.data.extend_from_slice(value);
+            self.data.push(LF);
             return;
         }
         if self.line.is_empty() {
@@ -497,6 +552,9 @@ impl Parser {
         self.event_type.clear();
         self.has_block_id = false;
         self.block_bytes = 0;
+        self.streaming = false;
+        self.streamed = 0;
+        self.strip_pending = false;
     }
 }
 
