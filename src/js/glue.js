@@ -195,27 +195,33 @@ export class Dispatcher {
    * terminal event was delivered, or the stream was closed).
    */
   deliver(bytes, flags) {
-    const parts = utf8.decode(bytes).split("\r");
-    for (let k = 0, i = 0; k < flags.length; k++, i += 3) {
+    const text = utf8.decode(bytes);
+    let pos = 0;
+    for (let k = 0; k < flags.length; k++) {
       if (this.closed) return true;
       const f = flags[k];
-      const sseType = parts[i];
-      const id = f & 2 ? parts[i + 1] : undefined;
-      const data = parts[i + 2];
+      // Only the data is cut out for every event; the SSE type and id only when needed.
+      const typeEnd = text.indexOf("\r", pos);
+      const idEnd = text.indexOf("\r", typeEnd + 1);
+      const dataEnd = text.indexOf("\r", idEnd + 1);
+      const typeStart = pos;
+      pos = dataEnd + 1;
+      const data = text.slice(idEnd + 1, dataEnd);
       let value;
       try {
         value = JSON.parse(data);
       } catch {
-        this.onDecodeError(sseType, id, data, false);
+        this.onDecodeError(text.slice(typeStart, typeEnd), f & 2 ? text.slice(typeEnd + 1, idEnd) : undefined, data, false);
         continue;
       }
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        this.onDecodeError(sseType, id, data, true);
+        this.onDecodeError(text.slice(typeStart, typeEnd), f & 2 ? text.slice(typeEnd + 1, idEnd) : undefined, data, true);
         continue;
       }
-      if (value.type === undefined) value.type = sseType;
-      if (value.id === undefined && id !== undefined) value.id = id;
-      const type = typeof value.type === "string" ? value.type : sseType;
+      let type = value.type;
+      if (type === undefined) type = value.type = text.slice(typeStart, typeEnd);
+      else if (typeof type !== "string") type = text.slice(typeStart, typeEnd);
+      if (value.id === undefined && f & 2) value.id = text.slice(typeEnd + 1, idEnd);
       const meta = f & 1 ? META_UPDATE : META_NEW;
       const typed = this.typed.get(type);
       if (typed !== undefined) for (const e of typed) callListener(e.fn, value, meta);
