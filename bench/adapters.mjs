@@ -151,3 +151,23 @@ export async function measure(adapter, d, reps, now) {
     mb_s: median(mbs), mb_s_min: Math.min(...mbs), mb_s_max: Math.max(...mbs), reps,
   };
 }
+
+/**
+ * Every adapter on every dataset: {dataset: {events, bytes, chunks, adapter: figures}}.
+ * `only` keeps the adapters whose name contains it (and the floor); `report(dataset, name,
+ * figures)` is told of each result as it comes.
+ */
+export async function throughput(ad, sets, reps, only, now, report = () => {}) {
+  const out = {};
+  for (const d of sets) {
+    out[d.name] = { events: d.count, bytes: d.bytes.length, chunks: d.chunks.length };
+    for (const [name, a] of Object.entries(ad)) {
+      if (only && !name.includes(only) && name !== "floor") continue;
+      out[d.name][name] = await measure(a, d, reps, now);
+      report(d.name, name, out[d.name][name]);
+    }
+    // Free the dataset before generating the next one.
+    d.chunks = d.datas = d.dataBytes = null;
+  }
+  return out;
+}

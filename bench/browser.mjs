@@ -1,7 +1,7 @@
 // The Chromium side of the benchmarks: throughput, latency, heap and time to first event,
 // driven by bench/chromium.mjs through window.bench.
 import { datasets, TYPES } from "/gen.mjs";
-import { adapters, measure } from "/adapters.mjs";
+import { adapters, throughput } from "/adapters.mjs";
 
 const params = new URLSearchParams(location.search);
 const now = () => performance.now();
@@ -64,17 +64,7 @@ async function subscribe(mode, onEvent) {
 window.bench = {
   async throughput(scale, reps, only) {
     const libs = await loadLibs();
-    const ad = adapters(libs);
-    const out = {};
-    for (const d of datasets(scale)) {
-      out[d.name] = { events: d.count, bytes: d.bytes.length, chunks: d.chunks.length };
-      for (const [name, a] of Object.entries(ad)) {
-        if (only && !name.includes(only) && name !== "floor") continue;
-        out[d.name][name] = await measure(a, d, reps, now);
-      }
-      d.chunks = d.datas = d.dataBytes = null;
-    }
-    return out;
+    return throughput(adapters(libs), datasets(scale), reps, only, now);
   },
 
   /** Server write -> callback: POST one event (carrying t0) and wait for the callback. */

@@ -1,7 +1,7 @@
 // Throughput in Node: every adapter on every dataset. `node bench/node.mjs SCALE REPS` prints
 // one JSON document {dataset: {adapter: figures}}.
 import { datasets } from "./gen.mjs";
-import { adapters, measure } from "./adapters.mjs";
+import { adapters, throughput } from "./adapters.mjs";
 
 globalThis.window ??= globalThis;
 globalThis.document ??= { hidden: false, visibilityState: "visible", addEventListener() {}, removeEventListener() {} };
@@ -14,14 +14,6 @@ const libs = {
   fetchEventSource: (await import("@microsoft/fetch-event-source")).fetchEventSource,
   EventSource: (await import("eventsource")).EventSource,
 };
-const ad = adapters(libs);
-const out = {};
-for (const d of datasets(scale)) {
-  out[d.name] = { events: d.count, bytes: d.bytes.length, chunks: d.chunks.length };
-  for (const [name, a] of Object.entries(ad)) {
-    if (only && !name.includes(only) && name !== "floor") continue;
-    out[d.name][name] = await measure(a, d, reps, () => performance.now());
-    process.stderr.write(`node ${d.name} ${name}: ${Math.round(out[d.name][name].events_s)} events/s\n`);
-  }
-}
+const out = await throughput(adapters(libs), datasets(scale), reps, only, () => performance.now(),
+  (set, name, r) => process.stderr.write(`node ${set} ${name}: ${Math.round(r.events_s)} events/s\n`));
 console.log(JSON.stringify(out));

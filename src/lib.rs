@@ -10,7 +10,6 @@
 //! - [`events`]: the typed event model and its tolerant decoder;
 //! - [`resume`]: retry policy, dedupe and the connection state machine;
 //! - [`request`]: URL and header building, id validation;
-//! - [`history`]: pages of the REST list routes;
 //! - [`error`]: the error type and its stable kinds.
 //!
 //! On `wasm32`, `client` is the stream client for Rust web apps, and the JavaScript classes
@@ -21,7 +20,6 @@
 
 pub mod error;
 pub mod events;
-pub mod history;
 pub mod request;
 pub mod resume;
 pub mod sse;

@@ -145,11 +145,6 @@ impl Shared {
             self.handler.reconnect(&info);
         }
     }
-
-    /// Ends the stream from inside (terminal event, fatal error, retries exhausted).
-    pub(crate) fn finish(&self) {
-        self.close();
-    }
 }
 
 /// Keeps the stream's page-lifecycle and `AbortSignal` listeners for as long as it runs.
@@ -294,7 +289,7 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 field: "fetch",
                 message: String::from("this runtime has no global fetch; pass the fetch option"),
             });
-            shared.finish();
+            shared.close();
             return;
         }
     };
@@ -343,7 +338,7 @@ impl Loop<'_> {
             let outcome = match ended {
                 Ended::Closed => return,
                 Ended::Terminal => {
-                    self.shared.finish();
+                    self.shared.close();
                     return;
                 }
                 Ended::Outcome(o) => o,
@@ -359,7 +354,7 @@ impl Loop<'_> {
                 }
                 Decision::Stop(error) => {
                     self.shared.handler.error(&error);
-                    self.shared.finish();
+                    self.shared.close();
                     return;
                 }
                 Decision::Retry {
@@ -377,7 +372,7 @@ impl Loop<'_> {
                             self.shared.handler.error(&Error::Network {
                                 message: String::from("gave up: retry.maxAttempts reached"),
                             });
-                            self.shared.finish();
+                            self.shared.close();
                             return;
                         }
                         Some(delay_ms) => {

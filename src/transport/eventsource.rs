@@ -42,7 +42,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 "this runtime has no native EventSource (Node has none); use the default \"fetch\" transport",
             ),
         });
-        shared.finish();
+        shared.close();
         return;
     }
     let url = config.target.stream_url(&config.base_url, &config.types);
@@ -74,7 +74,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                     field: "baseUrl",
                     message: format!("EventSource refused the URL: {}", super::js::describe(&e)),
                 });
-                shared.finish();
+                shared.close();
                 return;
             }
         };
@@ -95,6 +95,8 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 terminal.clone(),
                 ended.resolve(),
             );
+            // `retry:` is the browser's business here; the delivery only needs somewhere to put it.
+            let mut backoff = Backoff::new(c.retry);
             listeners.push(EventListener::new(&es, t.clone(), move |event| {
                 let Some(msg) = event.dyn_ref::<MessageEvent>() else {
                     // A plain `error` Event: the connection failed (handled below).
@@ -109,7 +111,6 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                     last_event_id: id,
                 };
                 let mut dd = d.borrow_mut();
-                let mut backoff = Backoff::new(c.retry);
                 let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut backoff);
                 delivery.deliver(sse.as_ref(), false);
                 delivery.flush();
@@ -146,7 +147,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
             return;
         }
         if terminal.get() {
-            shared.finish();
+            shared.close();
             return;
         }
         let error = Error::Network {
@@ -155,7 +156,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         shared.handler().error(&error);
         match backoff.next_delay(now_ms(), random(), None) {
             None => {
-                shared.finish();
+                shared.close();
                 return;
             }
             Some(delay_ms) => {
