@@ -121,10 +121,8 @@ impl Shared {
 
     pub(crate) fn set_last_event_id(&self, id: &str) {
         let mut current = self.last_event_id.borrow_mut();
-        if current.as_str() != id {
-            current.clear();
-            current.push_str(id);
-        }
+        current.clear();
+        current.push_str(id);
     }
 
     /// Waits `delay_ms` unless closed or woken first.

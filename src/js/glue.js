@@ -146,6 +146,9 @@ export function parsePage(text) {
 /** UTF-8 with U+FFFD for invalid sequences (as the SSE spec decodes), keeping any U+FEFF. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
+/** The text of bytes[start..end]. */
+const part = (bytes, start, end) => utf8.decode(bytes.subarray(start, end));
+
 /** The second argument of event listeners. */
 const META_NEW = Object.freeze({ update: false });
 const META_UPDATE = Object.freeze({ update: true });
@@ -158,7 +161,8 @@ const META_UPDATE = Object.freeze({ update: true });
  * may add or remove listeners (or close the stream) during a delivery.
  */
 export class Dispatcher {
-  constructor(terminalTypes, onDecodeError) {
+  constructor(terminalTypes, onDecodeError, memory) {
+    this.memory = memory;
     this.typed = new Map();
     this.any = [];
     this.lists = { error: [], state: [], reconnect: [] };
@@ -189,43 +193,49 @@ export class Dispatcher {
   }
 
   /**
-   * Delivers one chunk's events: `bytes` is their type, id and data, each followed by a CR
-   * (CR never occurs inside an SSE field, since it ends a line); `flags` has one number per
-   * event: 1 = update, 2 = has an id. Returns true when the stream must stop reading (a
-   * terminal event was delivered, or the stream was closed).
+   * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
+   * type, id and data (UTF-8), one after the other; `count` events of four numbers at `meta`
+   * say where each one's type, id and data end, and its flags (1 = update, 2 = has an id).
+   * Only the data is decoded for every event; the SSE type and id only when the JSON lacks
+   * them. Returns true when the stream must stop reading (a terminal event was delivered, or
+   * the stream was closed).
    */
-  deliver(bytes, flags) {
-    const text = utf8.decode(bytes);
-    let pos = 0;
-    for (let k = 0; k < flags.length; k++) {
+  deliver(ptr, len, metaPtr, count) {
+    let bytes = null, meta = null;
+    let start = 0;
+    for (let k = 0; k < count * 4; k += 4) {
       if (this.closed) return true;
-      const f = flags[k];
-      // Only the data is cut out for every event; the SSE type and id only when needed.
-      const typeEnd = text.indexOf("\r", pos);
-      const idEnd = text.indexOf("\r", typeEnd + 1);
-      const dataEnd = text.indexOf("\r", idEnd + 1);
-      const typeStart = pos;
-      pos = dataEnd + 1;
-      const data = text.slice(idEnd + 1, dataEnd);
+      // Views are made again when a listener that called into the stream grew the wasm
+      // memory, which detaches them (the batch itself stays where it is).
+      if (bytes === null || bytes.length !== len) {
+        bytes = new Uint8Array(this.memory.buffer, ptr, len);
+        meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4);
+      }
+      const typeEnd = meta[k], idEnd = meta[k + 1], dataEnd = meta[k + 2], f = meta[k + 3];
+      const typeStart = start;
+      start = dataEnd;
+      const data = utf8.decode(bytes.subarray(idEnd, dataEnd));
       let value;
       try {
         value = JSON.parse(data);
       } catch {
-        this.onDecodeError(text.slice(typeStart, typeEnd), f & 2 ? text.slice(typeEnd + 1, idEnd) : undefined, data, false);
+        this.onDecodeError(part(bytes, typeStart, typeEnd), f & 2 ? part(bytes, typeEnd, idEnd) : undefined, data, false);
         continue;
       }
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        this.onDecodeError(text.slice(typeStart, typeEnd), f & 2 ? text.slice(typeEnd + 1, idEnd) : undefined, data, true);
+        this.onDecodeError(part(bytes, typeStart, typeEnd), f & 2 ? part(bytes, typeEnd, idEnd) : undefined, data, true);
         continue;
       }
       let type = value.type;
-      if (type === undefined) type = value.type = text.slice(typeStart, typeEnd);
-      else if (typeof type !== "string") type = text.slice(typeStart, typeEnd);
-      if (value.id === undefined && f & 2) value.id = text.slice(typeEnd + 1, idEnd);
-      const meta = f & 1 ? META_UPDATE : META_NEW;
+      if (typeof type !== "string") {
+        type = part(bytes, typeStart, typeEnd);
+        if (value.type === undefined) value.type = type;
+      }
+      if (value.id === undefined && f & 2) value.id = part(bytes, typeEnd, idEnd);
+      const m = f & 1 ? META_UPDATE : META_NEW;
       const typed = this.typed.get(type);
-      if (typed !== undefined) for (const e of typed) callListener(e.fn, value, meta);
-      for (const e of this.any) callListener(e.fn, value, meta);
+      if (typed !== undefined) for (const e of typed) callListener(e.fn, value, m);
+      for (const e of this.any) callListener(e.fn, value, m);
       if (this.queue !== null) this.enqueue(value);
       if (this.terminal.has(type)) return true;
     }

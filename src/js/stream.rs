@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     type Dispatcher;
     #[wasm_bindgen(constructor)]
-    fn new(terminal_types: Array, on_decode_error: &Function) -> Dispatcher;
+    fn new(terminal_types: Array, on_decode_error: &Function, memory: &JsValue) -> Dispatcher;
     #[wasm_bindgen(method)]
     fn add(
         this: &Dispatcher,
@@ -31,7 +31,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
     #[wasm_bindgen(method)]
-    fn deliver(this: &Dispatcher, bytes: &[u8], flags: &[u8]) -> bool;
+    fn deliver(this: &Dispatcher, bytes: u32, len: u32, meta: u32, count: u32) -> bool;
     #[wasm_bindgen(method)]
     fn iterate(this: &Dispatcher);
     #[wasm_bindgen(method)]
@@ -40,19 +40,22 @@ extern "C" {
     fn end(this: &Dispatcher, failure: &JsValue);
 }
 
-/// One chunk's events: their type, id and data as UTF-8, each followed by CR (which never
-/// occurs in an SSE field), and one flag byte per event. JavaScript decodes the whole batch in
-/// one `TextDecoder` call (which also does the UTF-8 checking) and splits it.
+/// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
+/// and data as UTF-8, one after the other in `bytes`, and four numbers per event in `meta`:
+/// where its type, id and data end, and its flags. JavaScript decodes each event's data with
+/// one `TextDecoder` call (which also does the UTF-8 checking), and its type and id only when
+/// the JSON lacks them.
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
-    flags: Vec<u8>,
+    meta: Vec<u32>,
 }
 
 impl Batch {
     fn push(&mut self, part: &[u8]) {
         self.bytes.extend_from_slice(part);
-        self.bytes.push(b'\r');
+        // Offsets are u32: wasm32 memory is at most 4 GiB.
+        self.meta.push(self.bytes.len() as u32);
     }
 }
 
@@ -84,7 +87,11 @@ impl JsHandler {
                 },
             );
             JsHandler {
-                dispatcher: Dispatcher::new(terminal, on_decode_error.as_ref().unchecked_ref()),
+                dispatcher: Dispatcher::new(
+                    terminal,
+                    on_decode_error.as_ref().unchecked_ref(),
+                    &wasm_bindgen::memory(),
+                ),
                 batch: RefCell::new(Batch::default()),
                 last_error: RefCell::new(None),
                 user_closed: Cell::new(false),
@@ -100,19 +107,25 @@ impl Handler for JsHandler {
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
         b.push(event.data_bytes);
-        b.flags
-            .push(u8::from(update) | (u8::from(event.id.is_some()) << 1));
+        b.meta
+            .push(u32::from(update) | (u32::from(event.id.is_some()) << 1));
     }
 
     fn flush(&self) -> bool {
         let mut batch = std::mem::take(&mut *self.batch.borrow_mut());
-        if batch.flags.is_empty() {
+        if batch.meta.is_empty() {
             return false;
         }
-        // No borrow is held while listeners run: they may call back into the stream.
-        let stop = self.dispatcher.deliver(&batch.bytes, &batch.flags);
+        // No borrow is held while listeners run: they may call back into the stream. The
+        // batch stays alive (and in place) until the call returns.
+        let stop = self.dispatcher.deliver(
+            batch.bytes.as_ptr() as u32,
+            batch.bytes.len() as u32,
+            batch.meta.as_ptr() as u32,
+            (batch.meta.len() / 4) as u32,
+        );
         batch.bytes.clear();
-        batch.flags.clear();
+        batch.meta.clear();
         *self.batch.borrow_mut() = batch;
         stop
     }

@@ -25,12 +25,22 @@ pub enum Seen {
 }
 
 /// The dedupe state of one stream.
+///
+/// The window is a queue of recent ids with their data hashes, oldest first. While ids arrive
+/// in creation order (the usual case) the queue is sorted: an id newer than every id seen
+/// cannot be in it, so the common path is one comparison with the newest id and a push, and
+/// a re-sent id is found by binary search. The first id out of order builds a hash index of
+/// the window, kept from then on.
 #[derive(Debug, Clone)]
 pub struct Dedupe {
     capacity: usize,
-    // The map and the queue share each id's allocation.
-    hashes: HashMap<Rc<str>, u64, BuildHasherDefault<FxHasher>>,
-    order: VecDeque<Rc<str>>,
+    /// Recent ids and their data hashes, oldest first. The queue, the index and `newest`
+    /// share each id's allocation.
+    window: VecDeque<(Rc<str>, u64)>,
+    /// The sequence number of `window[0]`; the index maps ids to sequence numbers.
+    front_seq: u64,
+    /// Id -> sequence number, once the window is not sorted.
+    index: Option<HashMap<Rc<str>, u64, BuildHasherDefault<FxHasher>>>,
     newest: Option<Rc<str>>,
 }
 
@@ -48,8 +58,9 @@ impl Dedupe {
     pub fn new(capacity: usize) -> Dedupe {
         Dedupe {
             capacity: capacity.max(1),
-            hashes: HashMap::default(),
-            order: VecDeque::new(),
+            window: VecDeque::new(),
+            front_seq: 0,
+            index: None,
             newest: None,
         }
     }
@@ -77,44 +88,93 @@ impl Dedupe {
         if id.is_empty() {
             return Seen::New;
         }
-        if let Some(old) = self.hashes.get_mut(id) {
+        // A live stream: the window is sorted, its last id is the newest, and this id is
+        // greater. One comparison instead of three.
+        if let (None, Some(newest), Some((last, _))) =
+            (&self.index, &self.newest, self.window.back())
+        {
+            if Rc::ptr_eq(newest, last) && comparable(id, newest) && id > &**newest {
+                self.push(Rc::from(id), hash, true);
+                return Seen::New;
+            }
+        }
+        if let Some(i) = self.find(id) {
+            let old = &mut self.window[i].1;
             if *old == hash || *old == ANY_CONTENT {
                 return Seen::Duplicate;
             }
             *old = hash;
             return Seen::Update;
         }
-        if let Some(newest) = &self.newest {
-            if comparable(id, newest) && id <= &**newest {
+        if let Some(n) = &self.newest {
+            if comparable(id, n) && id <= &**n {
                 return Seen::Duplicate;
             }
         }
-        if self.order.len() == self.capacity {
-            if let Some(evicted) = self.order.pop_front() {
-                self.hashes.remove(&evicted);
-            }
+        self.remember(Rc::from(id), hash);
+        Seen::New
+    }
+
+    /// Where `id` is in the window.
+    fn find(&self, id: &str) -> Option<usize> {
+        if let Some(index) = &self.index {
+            return index.get(id).map(|seq| (seq - self.front_seq) as usize);
         }
-        let shared: Rc<str> = Rc::from(id);
-        self.hashes.insert(shared.clone(), hash);
-        let newer = match &self.newest {
-            Some(n) => !comparable(id, n) || id > &**n,
+        // Sorted: every id in the window is comparable to the last one, which is the
+        // greatest. A live stream's next id is greater still: one comparison.
+        let (last, _) = self.window.back()?;
+        if !comparable(id, last) || id > &**last {
+            return None;
+        }
+        self.window.binary_search_by(|(e, _)| (**e).cmp(id)).ok()
+    }
+
+    /// Adds a new id: it becomes the newest (it is greater, or not comparable).
+    fn remember(&mut self, id: Rc<str>, hash: u64) {
+        let in_order = match self.window.back() {
+            Some((last, _)) => comparable(&id, last) && *id > **last,
             None => true,
         };
-        if newer {
-            self.newest = Some(shared.clone());
+        self.push(id, hash, in_order);
+    }
+
+    /// Adds a new id; `in_order` tells whether it sorts after the window's last id.
+    fn push(&mut self, id: Rc<str>, hash: u64, in_order: bool) {
+        if self.window.len() == self.capacity {
+            if let Some((evicted, _)) = self.window.pop_front() {
+                if let Some(index) = &mut self.index {
+                    index.remove(&evicted);
+                }
+                self.front_seq += 1;
+            }
         }
-        self.order.push_back(shared);
-        Seen::New
+        if self.index.is_none() {
+            if !in_order {
+                let front = self.front_seq;
+                self.index = Some(
+                    self.window
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (e, _))| (e.clone(), front + i as u64))
+                        .collect(),
+                );
+            }
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(id.clone(), self.front_seq + self.window.len() as u64);
+        }
+        self.newest = Some(id.clone());
+        self.window.push_back((id, hash));
     }
 
     /// How many ids are remembered now.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.window.len()
     }
 
     /// Whether no id is remembered.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.window.is_empty()
     }
 }
 
@@ -135,8 +195,20 @@ fn comparable(a: &str, b: &str) -> bool {
 const ANY_CONTENT: u64 = u64::MAX;
 
 fn hash_of(data: &[u8]) -> u64 {
+    // Four independent lanes over 32-byte blocks (one multiply chain would wait on the
+    // previous word's multiply), folded with the tail and the length.
+    let mut lanes = [FxHasher::SEED, 1, 2, 3].map(|hash| FxHasher { hash });
+    let mut blocks = data.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            lane.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        }
+    }
     let mut h = FxHasher::default();
-    h.write(data);
+    for lane in lanes {
+        h.add(lane.hash);
+    }
+    h.write(blocks.remainder());
     h.write_usize(data.len());
     // Keep real hashes off the wildcard value.
     h.finish().min(ANY_CONTENT - 1)
@@ -265,6 +337,114 @@ mod tests {
             d.check(&format!("evt_{i:08}"), "x");
         }
         assert_eq!(d.len(), 100);
-        assert_eq!(d.hashes.len(), 100);
+        assert!(d.index.is_none(), "ordered ids need no index");
+        for i in 0..100_000 {
+            d.check(&format!("id-{}", 100_000 - i), "x");
+        }
+        assert_eq!(d.len(), 100);
+        assert_eq!(d.index.as_ref().map(HashMap::len), Some(100));
+    }
+
+    #[test]
+    fn a_resent_id_inside_a_sorted_window_is_found() {
+        let mut d = Dedupe::new(64);
+        for i in 0..50 {
+            assert_eq!(d.check(&format!("evt_{i:04}"), format!("v{i}")), Seen::New);
+        }
+        assert!(d.index.is_none());
+        assert_eq!(d.check("evt_0007", "v7"), Seen::Duplicate);
+        assert_eq!(d.check("evt_0007", "v7 processed"), Seen::Update);
+        assert_eq!(d.check("evt_0007", "v7 processed"), Seen::Duplicate);
+        assert_eq!(d.check("evt_0049", "v49"), Seen::Duplicate);
+        assert!(d.index.is_none(), "look-ups keep the window sorted");
+        // An id from the past that was never seen (a gap filled late) is older than the
+        // newest: a duplicate by the ordered-id rule, as before.
+        assert_eq!(
+            d.check("evt_0000x", "x"),
+            Seen::New,
+            "other length: not comparable"
+        );
+        assert!(d.index.is_some(), "an id out of order builds the index");
+        assert_eq!(d.check("evt_0007", "v7 processed"), Seen::Duplicate);
+        assert_eq!(d.check("evt_0007", "v7 again"), Seen::Update);
+        assert_eq!(d.check("evt_0000x", "x"), Seen::Duplicate);
+    }
+
+    /// The plain definition: a list of (id, hash) searched from end to end.
+    #[derive(Default)]
+    struct Model {
+        window: VecDeque<(String, u64)>,
+        newest: Option<String>,
+    }
+
+    impl Model {
+        fn check(&mut self, capacity: usize, id: &str, hash: u64) -> Seen {
+            if id.is_empty() {
+                return Seen::New;
+            }
+            if let Some((_, old)) = self.window.iter_mut().find(|(e, _)| e == id) {
+                if *old == hash || *old == ANY_CONTENT {
+                    return Seen::Duplicate;
+                }
+                *old = hash;
+                return Seen::Update;
+            }
+            if let Some(n) = &self.newest {
+                if comparable(id, n) && id <= n.as_str() {
+                    return Seen::Duplicate;
+                }
+            }
+            if self.window.len() == capacity {
+                self.window.pop_front();
+            }
+            self.window.push_back((id.to_owned(), hash));
+            if self
+                .newest
+                .as_deref()
+                .map_or(true, |n| !comparable(id, n) || id > n)
+            {
+                self.newest = Some(id.to_owned());
+            }
+            Seen::New
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn step() -> impl Strategy<Value = (String, u64)> {
+        let id = prop_oneof![
+            4 => (0u32..40).prop_map(|i| format!("evt_{i:03}")),
+            1 => (0u32..8).prop_map(|i| format!("sevt_{i}")),
+            1 => (0u32..6).prop_map(|i| format!("x{i}")),
+            1 => Just(String::new()),
+        ];
+        // Increasing ids most of the time, as a live stream sends them.
+        (id, prop_oneof![Just(1u64), Just(2u64), Just(ANY_CONTENT)])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+        #[test]
+        fn matches_the_plain_definition(
+            capacity in 1usize..12,
+            resume in prop_oneof![Just(String::new()), (0u32..40).prop_map(|i| format!("evt_{i:03}"))],
+            ordered in 0usize..60,
+            steps in proptest::collection::vec(step(), 0..120),
+        ) {
+            let mut d = Dedupe::new(capacity);
+            let mut m = Model::default();
+            d.resume_after(&resume);
+            if !resume.is_empty() {
+                m.newest = Some(resume.clone());
+            }
+            // A run of ordered ids first (the sorted window), then anything.
+            let run = (0..ordered).map(|i| (format!("evt_{:03}", i * 2 % 40 + i / 20), 1u64));
+            for (i, (id, hash)) in run.chain(steps).enumerate() {
+                let want = m.check(capacity, &id, hash);
+                let got = d.check_hash(&id, hash);
+                prop_assert_eq!(got, want, "step {} id {:?}", i, id);
+                prop_assert_eq!(d.len(), m.window.len());
+            }
+        }
     }
 }
