@@ -398,3 +398,32 @@ test("SessionStream receives the events of every thread, in order", async () => 
   await server.event(ids.sessionId, ids.threadId, { type: "session.deleted" });
   await waitFor(() => s.state === "closed", { what: "closed after session.deleted" });
 });
+
+test("a listener that grows the wasm memory mid-chunk: the rest of the chunk arrives intact", async () => {
+  // One chunk of 40 events. The first listener call pushes 48 MB of blank lines through an SseParser, which
+  // grows the wasm memory and detaches every view of it, including the one over the batch
+  // being delivered.
+  const text = Array.from({ length: 40 }, (_, i) =>
+    `id: evt_${String(i).padStart(4, "0")}\nevent: agent.message\ndata: {"n":${i},"content":"続き ${"x".repeat(i)}"}\n\n`).join("")
+    + `data: {"type":"session.thread_status_terminated"}\n\n`;
+  const s = new tt.ThreadStream({
+    baseUrl: "http://threadtail.invalid", sessionId: "sess_m", threadId: "sthr_m", token: TOKEN,
+    fetch: async () => new Response(new TextEncoder().encode(text), { headers: { "content-type": "text/event-stream" } }),
+  });
+  streams.push(s);
+  const seen = [];
+  s.onEvent((e) => {
+    if (seen.length === 0) new tt.SseParser().push(new Uint8Array(48 << 20).fill(0x0a));
+    seen.push(e);
+  });
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  assert.deepEqual(r.errors, []);
+  assert.equal(seen.length, 41);
+  for (let i = 0; i < 40; i++) {
+    assert.equal(seen[i].n, i);
+    assert.equal(seen[i].type, "agent.message");
+    assert.equal(seen[i].id, `evt_${String(i).padStart(4, "0")}`);
+    assert.equal(seen[i].content, `続き ${"x".repeat(i)}`);
+  }
+});
