@@ -8,8 +8,8 @@ use crate::error::{ApiError, Error};
 use crate::request::{threads_url, Target};
 use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
-use crate::transport::fetch::{global_fetch, Attempt, Expect};
-use crate::transport::js::{now_ms, random};
+use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
+use crate::transport::js::{copy_chunk, now_ms, random};
 use crate::transport::lifecycle::Lifecycle;
 use crate::transport::timer::Sleep;
 use gloo_events::EventListener;
@@ -267,14 +267,21 @@ enum Ended {
     Outcome(Outcome),
 }
 
-struct Loop<'a> {
-    shared: &'a Rc<Shared>,
-    config: &'a StreamConfig,
-    fetch: Function,
-    url: String,
+/// What the connection loop shares with the per-chunk callback of the body pump: the parser,
+/// the dedupe, the backoff (for `retry:`) and the chunk buffer.
+struct Pipe {
     parser: Parser,
     dedupe: Dedupe,
     backoff: Backoff,
+    buf: Vec<u8>,
+}
+
+struct Loop<'a> {
+    shared: &'a Rc<Shared>,
+    config: Rc<StreamConfig>,
+    fetch: Function,
+    url: String,
+    pipe: Rc<RefCell<Pipe>>,
     backfill_pending: bool,
 }
 
@@ -295,15 +302,19 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
     if let Some(id) = &config.last_event_id {
         dedupe.resume_after(id);
     }
-    let mut l = Loop {
-        shared: &shared,
-        config: &config,
-        fetch,
-        url: config.target.stream_url(&config.base_url, &config.types),
+    let pipe = Pipe {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
         dedupe,
         backoff: Backoff::new(config.retry),
+        buf: Vec::new(),
+    };
+    let mut l = Loop {
+        shared: &shared,
+        url: config.target.stream_url(&config.base_url, &config.types),
         backfill_pending: config.history == History::Backfill && config.last_event_id.is_none(),
+        config: Rc::new(config),
+        fetch,
+        pipe: Rc::new(RefCell::new(pipe)),
     };
     l.run().await;
 }
@@ -365,7 +376,12 @@ impl Loop<'_> {
                     if self.shared.closed.get() {
                         return;
                     }
-                    match self.backoff.next_delay(now_ms(), random(), retry_after_ms) {
+                    let delay = self.pipe.borrow_mut().backoff.next_delay(
+                        now_ms(),
+                        random(),
+                        retry_after_ms,
+                    );
+                    match delay {
                         None => {
                             self.shared.handler.error(&Error::Network {
                                 message: String::from("gave up: retry.maxAttempts reached"),
@@ -378,7 +394,7 @@ impl Loop<'_> {
                                 .map(|e| e.to_string())
                                 .unwrap_or_else(|| String::from("the server ended the stream"));
                             self.shared.reconnecting(ReconnectInfo {
-                                attempt: self.backoff.failures(),
+                                attempt: self.pipe.borrow().backoff.failures(),
                                 delay_ms,
                                 reason,
                             });
@@ -410,11 +426,14 @@ impl Loop<'_> {
         if let Err(o) = sent {
             return Ended::Outcome(o);
         }
-        self.backoff.opened(now_ms());
+        {
+            let mut pipe = self.pipe.borrow_mut();
+            pipe.backoff.opened(now_ms());
+            pipe.parser.reset();
+            pipe.parser.set_last_event_id(&resume);
+        }
         *refreshed = false;
         self.shared.set_state(State::Open);
-        self.parser.reset();
-        self.parser.set_last_event_id(&resume);
         if self.backfill_pending {
             self.backfill_pending = false;
             if let Err(o) = self.backfill(token).await {
@@ -425,35 +444,45 @@ impl Loop<'_> {
                 };
             }
         }
-        let mut delivery = Delivery::new(
-            self.shared,
-            self.config,
-            &mut self.dedupe,
-            &mut self.backoff,
-        );
-        loop {
-            match attempt.read().await {
-                Ok(Some(chunk)) => {
-                    self.parser.push(chunk, &mut delivery);
-                    delivery.flush();
-                    if self.shared.closed.get() {
-                        return Ended::Closed;
-                    }
-                    if delivery.terminal {
-                        return Ended::Terminal;
-                    }
+        // Chunks are handled synchronously as the pump reads them: parse, dedupe, deliver.
+        let on_chunk = {
+            let (shared, config, pipe) =
+                (self.shared.clone(), self.config.clone(), self.pipe.clone());
+            move |chunk: JsValue| -> Chunk {
+                let mut pipe = pipe.borrow_mut();
+                let Pipe {
+                    parser,
+                    dedupe,
+                    backoff,
+                    buf,
+                } = &mut *pipe;
+                if !copy_chunk(&chunk, buf) {
+                    return Chunk::NotBytes;
                 }
-                Ok(None) => {
-                    self.parser.end();
-                    return Ended::Outcome(Outcome::EndOfBody);
-                }
-                Err(o) => {
-                    if self.shared.closed.get() {
-                        return Ended::Closed;
-                    }
-                    return Ended::Outcome(o);
+                let mut delivery = Delivery::new(&shared, &config, dedupe, backoff);
+                parser.push(buf, &mut delivery);
+                delivery.flush();
+                if shared.closed.get() || delivery.terminal {
+                    Chunk::Stop
+                } else {
+                    Chunk::Next
                 }
             }
+        };
+        let pumped = attempt.pump(on_chunk).await;
+        if self.shared.closed.get() {
+            return Ended::Closed;
+        }
+        match pumped {
+            Ok(Chunk::Stop) => Ended::Terminal,
+            Ok(Chunk::NotBytes) => Ended::Outcome(Outcome::Network(String::from(
+                "the response body yielded a chunk that is not bytes",
+            ))),
+            Ok(Chunk::Next) => {
+                self.pipe.borrow_mut().parser.end();
+                Ended::Outcome(Outcome::EndOfBody)
+            }
+            Err(o) => Ended::Outcome(o),
         }
     }
 
@@ -539,12 +568,11 @@ impl Loop<'_> {
 
     /// Delivers listed events (JSON objects) through the dedupe, then flushes.
     fn deliver_listed(&mut self, items: impl Iterator<Item = JsValue>) {
-        let mut delivery = Delivery::new(
-            self.shared,
-            self.config,
-            &mut self.dedupe,
-            &mut self.backoff,
-        );
+        let mut pipe = self.pipe.borrow_mut();
+        let Pipe {
+            dedupe, backoff, ..
+        } = &mut *pipe;
+        let mut delivery = Delivery::new(self.shared, &self.config, dedupe, backoff);
         for item in items {
             let id = text_field(&item, "id");
             let event = SseEvent {

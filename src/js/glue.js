@@ -302,8 +302,8 @@ export function buildEvents(bytes, flags) {
 }
 
 /**
- * A response body's reader, read chunk by chunk: `read()` resolves to the chunk, or null at
- * the end. A native reader is cancelled on abort (its pending read then ends); any other
+ * A response body's reader, read chunk by chunk (`pump`): `read()` resolves to the chunk, or
+ * null at the end. A native reader is cancelled on abort (its pending read then ends); any other
  * reader (a custom `fetch` may return anything) is raced against the abort, so that it cannot
  * hang the stream.
  */
@@ -324,6 +324,27 @@ export class BodyReader {
     }
     if (this.native) return p;
     return Promise.race([p, new Promise((_, reject) => (this.rejectPending = reject))]);
+  }
+
+  /**
+   * Reads to the end, calling `onChunk(chunk)` for each chunk: it returns 0 to go on, or a
+   * code that ends the pump. Resolves to that code, or to 0 at the end of the body.
+   */
+  async pump(onChunk) {
+    if (this.native) {
+      for (;;) {
+        const r = await this.reader.read();
+        if (r.done) return 0;
+        const code = onChunk(r.value);
+        if (code !== 0) return code;
+      }
+    }
+    for (;;) {
+      const value = await this.read();
+      if (value === null) return 0;
+      const code = onChunk(value);
+      if (code !== 0) return code;
+    }
   }
 
   abort() {

@@ -148,17 +148,16 @@ impl Dedupe {
                 self.front_seq += 1;
             }
         }
-        if self.index.is_none() {
-            if !in_order {
-                let front = self.front_seq;
-                self.index = Some(
-                    self.window
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (e, _))| (e.clone(), front + i as u64))
-                        .collect(),
-                );
-            }
+        if self.index.is_none() && !in_order {
+            // The first id out of order: index the window from now on.
+            let front = self.front_seq;
+            self.index = Some(
+                self.window
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (e, _))| (e.clone(), front + i as u64))
+                    .collect(),
+            );
         }
         if let Some(index) = &mut self.index {
             index.insert(id.clone(), self.front_seq + self.window.len() as u64);
@@ -181,10 +180,13 @@ impl Dedupe {
 /// Two ids compare by creation order when they have the same length and the same prefix up to
 /// the last `_` (`evt_…`, `sevt_…`).
 fn comparable(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
     }
-    match (a.rfind('_'), b.rfind('_')) {
+    // Ids are short: a plain loop beats a search routine's set-up.
+    let last_underscore = |s: &[u8]| s.iter().rposition(|&c| c == b'_');
+    match (last_underscore(a), last_underscore(b)) {
         (Some(i), Some(j)) => i == j && a[..i] == b[..i],
         (None, None) => true,
         _ => false,

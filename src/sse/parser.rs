@@ -566,7 +566,11 @@ fn strip_space(value: &[u8]) -> &[u8] {
     }
 }
 
-/// UTF-8 decode with replacement characters; borrows when the bytes are valid.
+/// UTF-8 decode with replacement characters; borrows when the bytes are valid (checked
+/// first with the plain validator, which is cheaper than the lossy iterator on short ids).
 fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }

@@ -2,7 +2,7 @@
 //! streamed body read chunk by chunk. The attempt owns its `AbortController`, its body reader
 //! and its idle watchdog; dropping it cancels all three.
 
-use super::js::{api_error, copy_chunk, describe, ignore_rejection, now_ms};
+use super::js::{api_error, describe, ignore_rejection, now_ms};
 use super::timer::Interval;
 use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
@@ -34,7 +34,6 @@ pub(crate) struct Attempt {
     last_byte_at: Rc<Cell<f64>>,
     idle_ms: Option<u64>,
     _watchdog: Option<Interval>,
-    buf: Vec<u8>,
     /// The reject function of the wait in progress: the abort listener calls it, so a `fetch`
     /// or a body that ignores the signal cannot hang the stream past `close()` or the idle
     /// timeout. Each wait races against a promise of its own: racing every read against one
@@ -85,7 +84,6 @@ impl Attempt {
             last_byte_at,
             idle_ms,
             _watchdog: watchdog,
-            buf: Vec::new(),
             pending_reject,
             aborted,
             _abort_listener: abort_listener,
@@ -199,29 +197,45 @@ impl Attempt {
         }
     }
 
-    /// The next chunk of the body; `Ok(None)` at its clean end.
-    pub(crate) async fn read(&mut self) -> Result<Option<&[u8]>, Outcome> {
+    /// Reads the body to its end, handing each chunk to `on_chunk` as it arrives (in one
+    /// JavaScript loop: no Rust future per chunk). Ends with `Chunk::Next` at the body's clean
+    /// end, or with what `on_chunk` returned when that was not `Chunk::Next`.
+    pub(crate) async fn pump(
+        &mut self,
+        mut on_chunk: impl FnMut(JsValue) -> Chunk + 'static,
+    ) -> Result<Chunk, Outcome> {
         let reader = match &*self.reader.borrow() {
             Some(r) => r.clone(),
-            None => return Ok(None),
+            None => return Ok(Chunk::Next),
         };
-        let value = JsFuture::from(reader.read()).await;
+        let last = self.last_byte_at.clone();
+        let callback = Closure::<dyn FnMut(JsValue) -> u32>::new(move |chunk: JsValue| {
+            last.set(now_ms());
+            on_chunk(chunk) as u32
+        });
+        let ended = JsFuture::from(reader.pump(&callback)).await;
         if self.aborted.get() {
             // Closed, or the idle watchdog fired: a cancelled reader ends like a clean body.
             return Err(self.failure(&JsValue::from_str("aborted")));
         }
-        let value = value.map_err(|e| self.failure(&e))?;
-        if value.is_null() {
-            return Ok(None);
-        }
-        self.last_byte_at.set(now_ms());
-        if !copy_chunk(&value, &mut self.buf) {
-            return Err(Outcome::Network(String::from(
-                "the response body yielded a chunk that is not bytes",
-            )));
-        }
-        Ok(Some(&self.buf))
+        let code = ended.map_err(|e| self.failure(&e))?;
+        Ok(match code.as_f64() {
+            Some(c) if c == Chunk::Stop as u32 as f64 => Chunk::Stop,
+            Some(c) if c == Chunk::NotBytes as u32 as f64 => Chunk::NotBytes,
+            _ => Chunk::Next,
+        })
     }
+}
+
+/// What became of a chunk of the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chunk {
+    /// Handled: read the next one.
+    Next = 0,
+    /// Stop reading: the stream was closed or a terminal event was delivered.
+    Stop = 1,
+    /// The body yielded something that is not bytes.
+    NotBytes = 2,
 }
 
 impl Drop for Attempt {
@@ -238,7 +252,7 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(reader: &JsValue) -> BodyReader;
     #[wasm_bindgen(method)]
-    fn read(this: &BodyReader) -> Promise;
+    fn pump(this: &BodyReader, on_chunk: &Closure<dyn FnMut(JsValue) -> u32>) -> Promise;
     #[wasm_bindgen(method)]
     fn abort(this: &BodyReader);
 }
