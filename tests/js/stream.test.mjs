@@ -427,3 +427,35 @@ test("a listener that grows the wasm memory mid-chunk: the rest of the chunk arr
     assert.equal(seen[i].content, `続き ${"x".repeat(i)}`);
   }
 });
+
+test("large non-ASCII data (the streaming decoder): BOM kept, invalid bytes replaced, nothing carried over", async () => {
+  const enc = new TextEncoder();
+  const text = "調査結果".repeat(1000); // 12 KB of 3-byte characters
+  const bytes = (s) => (typeof s === "string" ? enc.encode(s) : Uint8Array.from(s));
+  const parts = [
+    `id: e1\nevent: agent.message\ndata: {"content":"${text}"}\n\n`,
+    // Not JSON: a BOM, a truncated sequence inside, and it ends in ASCII.
+    `id: e2\nevent: agent.message\ndata: `, [0xef, 0xbb, 0xbf], text, [0xe3, 0x81], "x\n\n",
+    // Ends in a truncated sequence: it must not leak into the next event.
+    `id: e3\nevent: agent.message\ndata: `, text, [0xe3, 0x81], "\n\n",
+    `id: e4\nevent: agent.message\ndata: {"content":"${text}あ"}\n\n`,
+    `data: {"type":"session.thread_status_terminated"}\n\n`,
+  ].map(bytes);
+  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
+  const s = new tt.ThreadStream({
+    baseUrl: "http://threadtail.invalid", sessionId: "sess_d", threadId: "sthr_d", token: TOKEN,
+    fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }),
+  });
+  streams.push(s);
+  const seen = [];
+  s.onEvent((e) => seen.push(e));
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  assert.deepEqual(seen.map((e) => e.id), ["e1", "e4", undefined]);
+  assert.equal(seen[0].content, text);
+  assert.equal(seen[1].content, text + "あ");
+  assert.deepEqual(r.errors.map((e) => [e.kind, e.eventId]), [["decode", "e2"], ["decode", "e3"]]);
+  assert.equal(r.errors[0].raw, "\ufeff" + text + "\ufffdx");
+  assert.equal(r.errors[1].raw, text + "\ufffd");
+});
