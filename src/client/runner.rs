@@ -9,7 +9,7 @@ use crate::request::{threads_url, Target};
 use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
-use crate::transport::js::{copy_chunk, now_ms, random};
+use crate::transport::js::{now_ms, random};
 use crate::transport::lifecycle::Lifecycle;
 use crate::transport::timer::Sleep;
 use gloo_events::EventListener;
@@ -268,12 +268,11 @@ enum Ended {
 }
 
 /// What the connection loop shares with the per-chunk callback of the body pump: the parser,
-/// the dedupe, the backoff (for `retry:`) and the chunk buffer.
+/// the dedupe and the backoff (for `retry:`).
 struct Pipe {
     parser: Parser,
     dedupe: Dedupe,
     backoff: Backoff,
-    buf: Vec<u8>,
 }
 
 struct Loop<'a> {
@@ -306,7 +305,6 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
         dedupe,
         backoff: Backoff::new(config.retry),
-        buf: Vec::new(),
     };
     let mut l = Loop {
         shared: &shared,
@@ -448,19 +446,15 @@ impl Loop<'_> {
         let on_chunk = {
             let (shared, config, pipe) =
                 (self.shared.clone(), self.config.clone(), self.pipe.clone());
-            move |chunk: JsValue| -> Chunk {
+            move |chunk: &[u8]| -> Chunk {
                 let mut pipe = pipe.borrow_mut();
                 let Pipe {
                     parser,
                     dedupe,
                     backoff,
-                    buf,
                 } = &mut *pipe;
-                if !copy_chunk(&chunk, buf) {
-                    return Chunk::NotBytes;
-                }
                 let mut delivery = Delivery::new(&shared, &config, dedupe, backoff);
-                parser.push(buf, &mut delivery);
+                parser.push(chunk, &mut delivery);
                 delivery.flush();
                 if shared.closed.get() || delivery.terminal {
                     Chunk::Stop

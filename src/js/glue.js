@@ -315,6 +315,19 @@ export function buildEvents(bytes, flags) {
 }
 
 /**
+ * A body chunk as a Uint8Array: a Uint8Array as is, any other view or an ArrayBuffer as
+ * bytes, a string (a custom fetch may yield them) as UTF-8; anything else is undefined.
+ */
+function chunkBytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return utf8Encoder.encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return undefined;
+}
+const utf8Encoder = new TextEncoder();
+
+/**
  * A response body's reader, read chunk by chunk (`pump`): `read()` resolves to the chunk, or
  * null at the end. A native reader is cancelled on abort (its pending read then ends); any other
  * reader (a custom `fetch` may return anything) is raced against the abort, so that it cannot
@@ -340,22 +353,24 @@ export class BodyReader {
   }
 
   /**
-   * Reads to the end, calling `onChunk(chunk)` for each chunk: it returns 0 to go on, or a
-   * code that ends the pump. Resolves to that code, or to 0 at the end of the body.
+   * Reads to the end, calling `onChunk(bytes)` for each chunk: it returns 0 to go on, or a
+   * code that ends the pump. Resolves to that code, to 2 when a chunk is not bytes, or to 0 at
+   * the end of the body.
    */
   async pump(onChunk) {
-    if (this.native) {
-      for (;;) {
+    for (;;) {
+      let value;
+      if (this.native) {
         const r = await this.reader.read();
         if (r.done) return 0;
-        const code = onChunk(r.value);
-        if (code !== 0) return code;
+        value = r.value;
+      } else {
+        value = await this.read();
+        if (value === null) return 0;
       }
-    }
-    for (;;) {
-      const value = await this.read();
-      if (value === null) return 0;
-      const code = onChunk(value);
+      const bytes = chunkBytes(value);
+      if (bytes === undefined) return 2;
+      const code = onChunk(bytes);
       if (code !== 0) return code;
     }
   }

@@ -7,7 +7,7 @@ use super::timer::Interval;
 use crate::request::{is_event_stream, is_json};
 use crate::resume::{parse_retry_after, Outcome};
 use gloo_events::EventListener;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -31,7 +31,9 @@ pub(crate) struct Attempt {
     /// The body reader (`glue.js`), shared with the abort listener, which cancels it.
     reader: Rc<RefCell<Option<BodyReader>>>,
     timed_out: Rc<Cell<bool>>,
-    last_byte_at: Rc<Cell<f64>>,
+    /// Counts arrivals (the response, then each chunk): the watchdog notices a change at its
+    /// next tick, which costs no clock read per chunk.
+    arrivals: Rc<Cell<u64>>,
     idle_ms: Option<u64>,
     _watchdog: Option<Interval>,
     /// The reject function of the wait in progress: the abort listener calls it, so a `fetch`
@@ -49,12 +51,19 @@ impl Attempt {
     pub(crate) fn new(idle_ms: Option<u64>) -> Result<Attempt, Outcome> {
         let controller = AbortController::new().map_err(|e| Outcome::Network(describe(&e)))?;
         let timed_out = Rc::new(Cell::new(false));
-        let last_byte_at = Rc::new(Cell::new(now_ms()));
+        let arrivals = Rc::new(Cell::new(0u64));
         let watchdog = idle_ms.map(|idle| {
-            let (c, t, last) = (controller.clone(), timed_out.clone(), last_byte_at.clone());
+            let (c, t, arrived) = (controller.clone(), timed_out.clone(), arrivals.clone());
             let period = (idle / 4).clamp(25, 5_000);
+            // The last arrival is dated by the tick that noticed it: the timeout fires between
+            // `idle` and `idle` + 2 periods (half the idle time at most) after it.
+            let (mut seen, mut seen_at) = (0u64, now_ms());
             Interval::new(period, move || {
-                if !t.get() && now_ms() - last.get() >= idle as f64 {
+                let now = now_ms();
+                if arrived.get() != seen {
+                    seen = arrived.get();
+                    seen_at = now;
+                } else if !t.get() && now - seen_at >= idle as f64 {
                     t.set(true);
                     c.abort();
                 }
@@ -81,7 +90,7 @@ impl Attempt {
             controller,
             reader,
             timed_out,
-            last_byte_at,
+            arrivals,
             idle_ms,
             _watchdog: watchdog,
             pending_reject,
@@ -145,7 +154,7 @@ impl Attempt {
             )));
         }
         let response: Response = response.unchecked_into();
-        self.last_byte_at.set(now_ms());
+        self.arrivals.set(self.arrivals.get() + 1);
         let status = response.status();
         let header = |name: &str| response.headers().get(name).ok().flatten();
         if status != 200 {
@@ -198,20 +207,24 @@ impl Attempt {
     }
 
     /// Reads the body to its end, handing each chunk to `on_chunk` as it arrives (in one
-    /// JavaScript loop: no Rust future per chunk). Ends with `Chunk::Next` at the body's clean
+    /// JavaScript loop: no Rust future per chunk; a chunk that is not bytes ends the pump with
+    /// `Chunk::NotBytes`). Ends with `Chunk::Next` at the body's clean
     /// end, or with what `on_chunk` returned when that was not `Chunk::Next`.
     pub(crate) async fn pump(
         &mut self,
-        mut on_chunk: impl FnMut(JsValue) -> Chunk + 'static,
+        mut on_chunk: impl FnMut(&[u8]) -> Chunk + 'static,
     ) -> Result<Chunk, Outcome> {
         let reader = match &*self.reader.borrow() {
             Some(r) => r.clone(),
             None => return Ok(Chunk::Next),
         };
-        let last = self.last_byte_at.clone();
-        let callback = Closure::<dyn FnMut(JsValue) -> u32>::new(move |chunk: JsValue| {
-            last.set(now_ms());
-            on_chunk(chunk) as u32
+        let arrivals = self.arrivals.clone();
+        let mut buf = Vec::new();
+        let callback = Closure::<dyn FnMut(Uint8Array) -> u32>::new(move |chunk: Uint8Array| {
+            arrivals.set(arrivals.get() + 1);
+            buf.resize(chunk.length() as usize, 0);
+            chunk.copy_to(&mut buf);
+            on_chunk(&buf) as u32
         });
         let ended = JsFuture::from(reader.pump(&callback)).await;
         if self.aborted.get() {
@@ -252,7 +265,7 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(reader: &JsValue) -> BodyReader;
     #[wasm_bindgen(method)]
-    fn pump(this: &BodyReader, on_chunk: &Closure<dyn FnMut(JsValue) -> u32>) -> Promise;
+    fn pump(this: &BodyReader, on_chunk: &Closure<dyn FnMut(Uint8Array) -> u32>) -> Promise;
     #[wasm_bindgen(method)]
     fn abort(this: &BodyReader);
 }

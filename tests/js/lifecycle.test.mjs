@@ -456,3 +456,31 @@ test("transport: eventsource in Node (no native EventSource) says so and closes"
   assert.match(r.errors[0].message, /no native EventSource/);
   assert.deepEqual(r.events, []);
 });
+
+test("a custom body may yield strings, ArrayBuffers and other views: all are bytes", async () => {
+  const enc = new TextEncoder();
+  const frame = (n) => `id: e${n}\nevent: agent.message\ndata: {"n":${n},"text":"é${n}"}\n\n`;
+  const chunks = [
+    frame(1),
+    enc.encode(frame(2)).buffer,
+    new DataView(enc.encode("xx" + frame(3)).buffer, 2),
+    // An even number of bytes (an extra blank line when needed) for a Uint16Array.
+    new Uint16Array(enc.encode(enc.encode(frame(4)).length % 2 ? frame(4) + "\n" : frame(4)).buffer),
+    'data: {"type":"session.thread_status_terminated"}\n\n',
+  ];
+  const s = new tt.ThreadStream({
+    baseUrl: "http://threadtail.invalid", sessionId: "sess_b", threadId: "sthr_b", token: TOKEN,
+    fetch: async () => ({
+      status: 200,
+      headers: new Headers({ "content-type": "text/event-stream" }),
+      body: { getReader: () => ({ read: async () => (chunks.length ? { done: false, value: chunks.shift() } : { done: true }), cancel: async () => {} }) },
+    }),
+  });
+  streams.push(s);
+  const seen = [];
+  s.onEvent((e) => seen.push(e));
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(seen.map((e) => [e.id, e.n, e.text]), [["e1", 1, "é1"], ["e2", 2, "é2"], ["e3", 3, "é3"], ["e4", 4, "é4"], [undefined, undefined, undefined]]);
+});
