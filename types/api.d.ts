@@ -97,7 +97,10 @@ export interface StreamOptions extends ConnectionOptions {
   /** `withCredentials` of the `"eventsource"` transport. */
   withCredentials?: boolean;
   retry?: RetryOptions;
-  /** Reconnect when no byte (keep-alives count) arrives for this long. Default 45000; 0 disables. */
+  /**
+   * Reconnect when no byte (keep-alives count) arrives for this long: checked every quarter of
+   * it, so the reconnect comes at most half as long again after. Default 45000; 0 disables.
+   */
   idleTimeoutMs?: number;
   /** The largest event accepted. Default 8 MiB. */
   maxEventBytes?: number;
