@@ -25,6 +25,15 @@ export const sink = () => sinkValue;
 export function adapters(libs) {
   const { threadtail, createParser, fetchEventSource, EventSource } = libs;
   const list = {
+    // JSON.parse of every event's data, already a string: the baseline of the typed path.
+    "JSON.parse": {
+      kind: "baseline",
+      async run(d) {
+        let n = 0;
+        for (const s of d.datas) { consume(JSON.parse(s).type); n++; }
+        return n;
+      },
+    },
     // TextDecoder decode + JSON.parse of the data of every event, no framing at all.
     floor: {
       kind: "floor",
@@ -130,40 +139,45 @@ export function adapters(libs) {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-/** Runs one adapter on one dataset: a warm-up, then `reps` timed runs. */
-export async function measure(adapter, d, reps, now) {
-  adapter.prepare?.(d);
-  const mb = d.bytes.length / 1e6;
-  const warm = await adapter.run(d);
-  if (warm !== d.count) throw new Error(`delivered ${warm} of ${d.count} events`);
-  const eps = [];
-  const mbs = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = now();
-    const n = await adapter.run(d);
-    const s = (now() - t0) / 1000;
-    if (n !== d.count) throw new Error(`delivered ${n} of ${d.count} events`);
-    eps.push(n / s);
-    mbs.push(mb / s);
-  }
-  return {
-    events_s: median(eps), events_s_min: Math.min(...eps), events_s_max: Math.max(...eps),
-    mb_s: median(mbs), mb_s_min: Math.min(...mbs), mb_s_max: Math.max(...mbs), reps,
-  };
+/** One timed run: events/s and MB/s. */
+async function timed(adapter, d, now) {
+  const t0 = now();
+  const n = await adapter.run(d);
+  const s = (now() - t0) / 1000;
+  if (n !== d.count) throw new Error(`delivered ${n} of ${d.count} events`);
+  return [n / s, d.bytes.length / 1e6 / s];
 }
 
+const figures = (runs) => {
+  const eps = runs.map((r) => r[0]), mbs = runs.map((r) => r[1]);
+  return {
+    events_s: median(eps), events_s_min: Math.min(...eps), events_s_max: Math.max(...eps),
+    mb_s: median(mbs), mb_s_min: Math.min(...mbs), mb_s_max: Math.max(...mbs), reps: runs.length,
+  };
+};
+
 /**
- * Every adapter on every dataset: {dataset: {events, bytes, chunks, adapter: figures}}.
- * `only` keeps the adapters whose name contains it (and the floor); `report(dataset, name,
- * figures)` is told of each result as it comes.
+ * Every adapter on every dataset: {dataset: {events, bytes, chunks, adapter: figures}}. Each
+ * adapter runs once to warm up, then the timed runs go round the adapters `reps` times, so
+ * that a slow patch of the machine weighs on all of them alike. `only` keeps the adapters
+ * whose name contains it (and both baselines); `report(dataset, name, figures)` is told of
+ * each result.
  */
 export async function throughput(ad, sets, reps, only, now, report = () => {}) {
   const out = {};
   for (const d of sets) {
     out[d.name] = { events: d.count, bytes: d.bytes.length, chunks: d.chunks.length };
-    for (const [name, a] of Object.entries(ad)) {
-      if (only && !name.includes(only) && name !== "floor") continue;
-      out[d.name][name] = await measure(a, d, reps, now);
+    const chosen = Object.entries(ad).filter(([name]) => !only || name.includes(only) || name === "floor" || name === "JSON.parse");
+    const runs = new Map();
+    for (const [name, a] of chosen) {
+      a.prepare?.(d);
+      const warm = await a.run(d);
+      if (warm !== d.count) throw new Error(`${name} delivered ${warm} of ${d.count} events`);
+      runs.set(name, []);
+    }
+    for (let i = 0; i < reps; i++) for (const [name, a] of chosen) runs.get(name).push(await timed(a, d, now));
+    for (const [name] of chosen) {
+      out[d.name][name] = figures(runs.get(name));
       report(d.name, name, out[d.name][name]);
     }
     // Free the dataset before generating the next one.

@@ -1,7 +1,8 @@
 // The benchmark runner behind `npm run bench` (scripts/bench.sh starts the reference server and
 // passes its URL). Runs every part, writes bench/results/latest.json and prints the table:
-// each figure with its ratio to the best peer (same kind: framing or typed delivery) and to
-// the floor (TextDecoder + JSON.parse, no framing).
+// each figure with its ratio to the best peer (same kind: framing or typed delivery), to the
+// floor (TextDecoder + JSON.parse of each event's data bytes, no framing) and to JSON.parse
+// of the same data strings.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -57,11 +58,11 @@ writeFileSync(root + "bench/results/latest.json", JSON.stringify(results, null, 
 
 // ---- the table ----
 const KIND = {
-  floor: "floor", "threadtail SseParser": "framing", "eventsource-parser": "framing",
+  "JSON.parse": "baseline", floor: "floor", "threadtail SseParser": "framing", "eventsource-parser": "framing",
   "threadtail ThreadStream": "typed", "eventsource-parser + JSON.parse": "typed",
   "@microsoft/fetch-event-source": "typed", eventsource: "typed",
 };
-const PEER = (n) => !n.startsWith("threadtail") && n !== "floor";
+const PEER = (n) => !n.startsWith("threadtail") && n !== "floor" && n !== "JSON.parse";
 const fmt = (x) => x >= 1e6 ? (x / 1e6).toFixed(2) + "M" : x >= 1e4 ? (x / 1e3).toFixed(0) + "k" : x >= 100 ? x.toFixed(0) : x.toFixed(1);
 const ratio = (x) => (x === undefined || !isFinite(x) ? "-" : x.toFixed(2) + "x");
 const pad = (s, n) => String(s).padEnd(n);
@@ -69,10 +70,11 @@ const lines = [];
 const P = (s = "") => lines.push(s);
 
 function throughputTable(title, t) {
-  P(`## ${title}: events/s and MB/s, median [min-max]; ratios = events/s / best peer of the same kind, / floor`);
-  P(pad("dataset", 11) + pad("library", 41) + pad("events/s", 22) + pad("MB/s", 20) + pad("vs best peer", 13) + "vs floor");
+  P(`## ${title}: events/s and MB/s, median [min-max]; ratios = events/s / best peer of the same kind, / floor, / JSON.parse`);
+  P(pad("dataset", 11) + pad("library", 41) + pad("events/s", 22) + pad("MB/s", 20) + pad("vs best peer", 13) + pad("vs floor", 10) + "vs JSON.parse");
   for (const [ds, row] of Object.entries(t)) {
     const floor = row.floor?.events_s;
+    const parse = row["JSON.parse"]?.events_s;
     for (const [name, r] of Object.entries(row)) {
       if (typeof r !== "object") continue;
       const kind = KIND[name];
@@ -81,7 +83,8 @@ function throughputTable(title, t) {
       P(pad(ds, 11) + pad(name + (kind === "typed" ? " [typed]" : kind === "framing" ? " [framing]" : ""), 41)
         + pad(`${fmt(r.events_s)} [${fmt(r.events_s_min)}-${fmt(r.events_s_max)}]`, 22)
         + pad(`${fmt(r.mb_s)} [${fmt(r.mb_s_min)}-${fmt(r.mb_s_max)}]`, 20)
-        + pad(kind === "floor" ? "-" : ratio(r.events_s / best), 13) + ratio(r.events_s / floor));
+        + pad(kind === "floor" || kind === "baseline" ? "-" : ratio(r.events_s / best), 13) + pad(ratio(r.events_s / floor), 10)
+        + ratio(r.events_s / parse));
     }
   }
   P();

@@ -36,12 +36,12 @@ pub struct Dedupe {
     capacity: usize,
     /// Recent ids and their data hashes, oldest first. The queue, the index and `newest`
     /// share each id's allocation.
-    window: VecDeque<(Rc<str>, u64)>,
+    window: VecDeque<(Rc<[u8]>, u64)>,
     /// The sequence number of `window[0]`; the index maps ids to sequence numbers.
     front_seq: u64,
     /// Id -> sequence number, once the window is not sorted.
-    index: Option<HashMap<Rc<str>, u64, BuildHasherDefault<FxHasher>>>,
-    newest: Option<Rc<str>>,
+    index: Option<HashMap<Rc<[u8]>, u64, BuildHasherDefault<FxHasher>>>,
+    newest: Option<Rc<[u8]>>,
 }
 
 /// The default number of recent ids remembered.
@@ -68,7 +68,7 @@ impl Dedupe {
     /// Starts after a resume point: ids at or below it are duplicates.
     pub fn resume_after(&mut self, id: &str) {
         if !id.is_empty() {
-            self.newest = Some(Rc::from(id));
+            self.newest = Some(Rc::from(id.as_bytes()));
         }
     }
 
@@ -85,6 +85,8 @@ impl Dedupe {
     }
 
     fn check_hash(&mut self, id: &str, hash: u64) -> Seen {
+        // Ids compare as bytes (the same order as strings).
+        let id = id.as_bytes();
         if id.is_empty() {
             return Seen::New;
         }
@@ -94,7 +96,7 @@ impl Dedupe {
             (&self.index, &self.newest, self.window.back())
         {
             if Rc::ptr_eq(newest, last) && comparable(id, newest) && id > &**newest {
-                self.push(Rc::from(id), hash, true);
+                self.push(id, hash, true);
                 return Seen::New;
             }
         }
@@ -111,12 +113,17 @@ impl Dedupe {
                 return Seen::Duplicate;
             }
         }
-        self.remember(Rc::from(id), hash);
+        let in_order = match self.window.back() {
+            Some((last, _)) => comparable(id, last) && id > &**last,
+            None => true,
+        };
+        // It is greater than the newest, or not comparable: it becomes the newest.
+        self.push(id, hash, in_order);
         Seen::New
     }
 
     /// Where `id` is in the window.
-    fn find(&self, id: &str) -> Option<usize> {
+    fn find(&self, id: &[u8]) -> Option<usize> {
         if let Some(index) = &self.index {
             return index.get(id).map(|seq| (seq - self.front_seq) as usize);
         }
@@ -129,25 +136,24 @@ impl Dedupe {
         self.window.binary_search_by(|(e, _)| (**e).cmp(id)).ok()
     }
 
-    /// Adds a new id: it becomes the newest (it is greater, or not comparable).
-    fn remember(&mut self, id: Rc<str>, hash: u64) {
-        let in_order = match self.window.back() {
-            Some((last, _)) => comparable(&id, last) && *id > **last,
-            None => true,
-        };
-        self.push(id, hash, in_order);
-    }
-
-    /// Adds a new id; `in_order` tells whether it sorts after the window's last id.
-    fn push(&mut self, id: Rc<str>, hash: u64, in_order: bool) {
+    /// Adds a new id, the newest; `in_order` tells whether it sorts after the window's last
+    /// id. The evicted id's allocation is reused when it has the same length (ids of one
+    /// stream usually do): no allocation per event.
+    fn push(&mut self, id: &[u8], hash: u64, in_order: bool) {
+        let mut recycled = None;
         if self.window.len() == self.capacity {
-            if let Some((evicted, _)) = self.window.pop_front() {
+            if let Some((mut evicted, _)) = self.window.pop_front() {
                 if let Some(index) = &mut self.index {
-                    index.remove(&evicted);
+                    index.remove(&*evicted);
                 }
                 self.front_seq += 1;
+                if let Some(slot) = Rc::get_mut(&mut evicted).filter(|s| s.len() == id.len()) {
+                    slot.copy_from_slice(id);
+                    recycled = Some(evicted);
+                }
             }
         }
+        let id: Rc<[u8]> = recycled.unwrap_or_else(|| Rc::from(id));
         if self.index.is_none() && !in_order {
             // The first id out of order: index the window from now on.
             let front = self.front_seq;
@@ -179,8 +185,7 @@ impl Dedupe {
 
 /// Two ids compare by creation order when they have the same length and the same prefix up to
 /// the last `_` (`evt_…`, `sevt_…`).
-fn comparable(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn comparable(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -392,7 +397,7 @@ mod tests {
                 return Seen::Update;
             }
             if let Some(n) = &self.newest {
-                if comparable(id, n) && id <= n.as_str() {
+                if comparable(id.as_bytes(), n.as_bytes()) && id <= n.as_str() {
                     return Seen::Duplicate;
                 }
             }
@@ -403,7 +408,7 @@ mod tests {
             if self
                 .newest
                 .as_deref()
-                .map_or(true, |n| !comparable(id, n) || id > n)
+                .map_or(true, |n| !comparable(id.as_bytes(), n.as_bytes()) || id > n)
             {
                 self.newest = Some(id.to_owned());
             }
