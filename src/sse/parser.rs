@@ -144,6 +144,8 @@ pub struct Parser {
     has_block_id: bool,
     /// "last event ID buffer": set by `id:` lines.
     last_id_buffer: String,
+    /// Whether `last_id_buffer` was set since the last dispatch (saves a comparison per event).
+    id_pending: bool,
     /// "last event ID string": set from the buffer at each dispatch step.
     last_event_id: String,
     /// The latest valid `retry:`, in ms.
@@ -189,6 +191,7 @@ impl Parser {
             block_id: String::new(),
             has_block_id: false,
             last_id_buffer: String::new(),
+            id_pending: false,
             last_event_id: String::new(),
             retry: None,
             block_bytes: 0,
@@ -216,6 +219,7 @@ impl Parser {
         self.last_event_id.push_str(id);
         self.last_id_buffer.clear();
         self.last_id_buffer.push_str(id);
+        self.id_pending = false;
     }
 
     /// The latest valid `retry:` value in milliseconds, if the stream sent one.
@@ -237,6 +241,7 @@ impl Parser {
         self.discarding_line_nonempty = false;
         self.last_id_buffer.clear();
         self.last_id_buffer.push_str(&self.last_event_id);
+        self.id_pending = false;
     }
 
     /// The body ended. "Once the end of the file is reached, any pending data must be
@@ -482,6 +487,7 @@ impl Parser {
                 let id = decode(value);
                 self.last_id_buffer.clear();
                 self.last_id_buffer.push_str(&id);
+                self.id_pending = true;
                 self.block_id.clear();
                 self.block_id.push_str(&id);
                 self.has_block_id = true;
@@ -507,7 +513,7 @@ impl Parser {
         // 1. "Set the last event ID string of the event source to the value of the last event
         //    ID buffer. The buffer does not get reset, so the last event ID string of the event
         //    source remains set to this value until the next time it is set by the server."
-        if self.last_event_id != self.last_id_buffer {
+        if std::mem::take(&mut self.id_pending) {
             self.last_event_id.clone_from(&self.last_id_buffer);
         }
         // 2. "If the data buffer is an empty string, set the data buffer and the event type
