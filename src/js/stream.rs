@@ -41,10 +41,10 @@ extern "C" {
 }
 
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
-/// and data as UTF-8, one after the other in `bytes`, and four numbers per event in `meta`:
-/// where its type, id and data end, and its flags. JavaScript decodes each event's data with
-/// one `TextDecoder` call (which also does the UTF-8 checking), and its type and id only when
-/// the JSON lacks them.
+/// and data as UTF-8, each followed by a CR (which never occurs in an SSE field), in `bytes`,
+/// and four numbers per event in `meta`: where its type, id and data end (at their CR), and
+/// its flags. JavaScript decodes either the whole batch in one `TextDecoder` call or each
+/// event's data on its own, whichever its engine does faster (see `deliver` in `glue.js`).
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
@@ -56,6 +56,7 @@ impl Batch {
         self.bytes.extend_from_slice(part);
         // Offsets are u32: wasm32 memory is at most 4 GiB.
         self.meta.push(self.bytes.len() as u32);
+        self.bytes.push(b'\r');
     }
 }
 

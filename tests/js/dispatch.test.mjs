@@ -1,0 +1,106 @@
+// The JavaScript half of delivery (`Dispatcher` in src/js/glue.js) on its own: both ways of
+// decoding a batch (each event's data on its own, as in Node, or the whole batch at once, as in
+// browsers) must deliver the same events and the same decode errors. The batches are laid out
+// as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
+// and four numbers per event (where each part ends, then the flags).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Dispatcher } from "../../src/js/glue.js";
+
+const enc = new TextEncoder();
+
+/** Writes a batch into a fresh "wasm memory"; returns [memory, deliver arguments]. */
+function batch(events) {
+  const bytes = [];
+  const meta = [];
+  const put = (part) => {
+    bytes.push(...(typeof part === "string" ? enc.encode(part) : part));
+    meta.push(bytes.length);
+    bytes.push(13);
+  };
+  for (const e of events) {
+    put(e.type);
+    put(e.id ?? "");
+    put(e.data);
+    meta.push((e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0) | (e.large ? 4 : 0));
+  }
+  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + 4) };
+  const ptr = 16;
+  new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+  const metaPtr = (ptr + bytes.length + 3) & ~3;
+  new Uint32Array(memory.buffer, metaPtr, meta.length).set(meta);
+  return [memory, [ptr, bytes.length, metaPtr, events.length]];
+}
+
+function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
+  const [memory, args] = batch(events);
+  const errors = [];
+  const d = new Dispatcher(terminal, (type, id, raw, notObject) => errors.push({ type, id, raw, notObject }), memory, decodeEach);
+  const seen = [];
+  d.add("any", null, (e, meta) => seen.push([e, meta.update]));
+  const typed = [];
+  d.add("type", "agent.message", (e) => typed.push(e.id));
+  const stop = d.deliver(...args);
+  return { seen, typed, errors, stop };
+}
+
+const text = "調査結果を、まとめました。".repeat(300); // 11 KB, not ASCII
+const EVENTS = [
+  { type: "agent.message", id: "e1", data: '{"type":"agent.message","content":"é"}' },
+  { type: "agent.message", id: "e2", data: '{"content":"type and id from the SSE lines"}' },
+  { type: "message", data: '{"type":"session.thread_created","parent_thread_id":"t0"}' },
+  { type: "agent.message", id: "e3", data: "not json" },
+  { type: "x.y", id: "e4", data: "[1,2]" },
+  { type: "agent.message", id: "e5", data: '{"type":7,"id":"own"}', update: true },
+  { type: "agent.message", id: "e6", data: `{"content":"${text}"}`, large: true },
+  { type: "agent.message", id: "e7", data: [...enc.encode('{"content":"'), 0xe3, 0x81, ...enc.encode('x"}')], large: true },
+  { type: "agent.message", id: "", data: '{"multi":\n"line"}' },
+  { type: "session.thread_status_terminated", id: "e9", data: "{}" },
+  { type: "agent.message", id: "e10", data: '{"after":"the end"}' },
+];
+
+for (const decodeEach of [true, false]) {
+  test(`${decodeEach ? "each event decoded on its own" : "the whole batch decoded at once"}: what is delivered`, () => {
+    const r = run(decodeEach, EVENTS);
+    assert.equal(r.stop, true, "the terminal event stops the stream");
+    assert.deepEqual(r.seen.map(([e]) => [e.type, e.id]), [
+      ["agent.message", "e1"],
+      ["agent.message", "e2"],
+      ["session.thread_created", undefined],
+      [7, "own"],
+      ["agent.message", "e6"],
+      ["agent.message", "e7"],
+      ["agent.message", ""],
+      ["session.thread_status_terminated", "e9"],
+    ]);
+    assert.equal(r.seen[3][0].type, 7, "a type that is not a string is left as the JSON has it");
+    assert.deepEqual(r.seen.map(([, u]) => u), [false, false, false, true, false, false, false, false]);
+    assert.deepEqual(r.typed, ["e1", "e2", "own", "e6", "e7", ""], "typed listeners go by the SSE type when the JSON type is not a string");
+    assert.equal(r.seen[4][0].content, text);
+    assert.equal(r.seen[5][0].content, "\ufffdx", "an invalid sequence becomes U+FFFD");
+    assert.deepEqual(r.seen[6][0].multi, "line");
+    assert.deepEqual(r.errors, [
+      { type: "agent.message", id: "e3", raw: "not json", notObject: false },
+      { type: "x.y", id: "e4", raw: "[1,2]", notObject: true },
+    ]);
+  });
+}
+
+test("both ways agree on random batches", () => {
+  let seed = 11;
+  const rnd = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const pieces = ["a", "é", "調", "😀", " ", "\\n", '\\"', "x".repeat(40)];
+  for (let round = 0; round < 50; round++) {
+    const events = [];
+    for (let i = 0, n = 1 + rnd(30); i < n; i++) {
+      let s = "";
+      for (let k = 0, m = rnd(200); k < m; k++) s += pieces[rnd(pieces.length)];
+      const data = rnd(10) === 0 ? s : JSON.stringify({ n: i, s });
+      events.push({ type: ["agent.message", "a", ""][rnd(3)], id: rnd(4) ? `evt_${round}_${i}` : undefined, data, update: rnd(5) === 0, large: enc.encode(data).length >= 2048 });
+    }
+    const a = run(true, events), b = run(false, events);
+    assert.deepEqual(b.seen, a.seen, `round ${round}`);
+    assert.deepEqual(b.errors, a.errors, `round ${round}`);
+    assert.equal(a.seen.length + a.errors.length, events.length);
+  }
+});
