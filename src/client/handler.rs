@@ -14,6 +14,17 @@ pub struct ReconnectInfo {
     pub reason: String,
 }
 
+/// What a [`Handler::flush`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flushed {
+    /// The stream must stop reading: a terminal event (by its JSON `type`) was delivered, or
+    /// the stream was closed.
+    pub stop: bool,
+    /// The id of the last event delivered that had one (a buffering handler may stop before
+    /// the end of its buffer, when the application closes the stream in a listener).
+    pub last_id: Option<String>,
+}
+
 /// Receives a stream's events and lifecycle. Methods take `&self` because an application's
 /// callback may call back into the stream (`close()`, `on()`): implementors use interior
 /// mutability and must not hold a borrow across the calls they make.
@@ -22,9 +33,13 @@ pub trait Handler {
     /// with this id was delivered before with other content. A handler may buffer events until
     /// [`Handler::flush`], which the stream calls after each chunk.
     fn event(&self, event: EventRef<'_>, update: bool);
-    /// Delivers what `event` buffered. Returns true when the stream must stop reading: a
-    /// terminal event (by its JSON `type`) was delivered, or the stream was closed.
-    fn flush(&self) -> bool {
+    /// Delivers what `event` buffered.
+    fn flush(&self) -> Flushed {
+        Flushed::default()
+    }
+    /// Whether the handler buffers events and reports in [`Flushed::last_id`] how far it
+    /// delivered them; otherwise an event counts as delivered when `event` is called.
+    fn buffers(&self) -> bool {
         false
     }
     /// An error (fatal or not; `Error::retryable` tells).

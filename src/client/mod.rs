@@ -29,7 +29,7 @@ mod runner;
 mod rust_api;
 
 pub use config::{History, StreamConfig, Token, TokenFuture, TransportKind};
-pub use handler::{Handler, ReconnectInfo};
+pub use handler::{Flushed, Handler, ReconnectInfo};
 pub use runner::Shared;
 pub(crate) use runner::{listeners as runner_listeners, Delivery};
 pub use rust_api::{Callbacks, EventStream, ThreadStream};

@@ -225,7 +225,7 @@ impl<'a> Delivery<'a> {
             Seen::New => false,
             Seen::Update => true,
         };
-        if !id.is_empty() {
+        if !id.is_empty() && !self.shared.handler.buffers() {
             self.shared.set_last_event_id(id);
         }
         self.shared.handler.event(event, update);
@@ -237,7 +237,11 @@ impl<'a> Delivery<'a> {
 
     /// Delivers what the handler buffered (after each chunk).
     pub(crate) fn flush(&mut self) {
-        if self.shared.handler.flush() {
+        let flushed = self.shared.handler.flush();
+        if let Some(id) = flushed.last_id {
+            self.shared.set_last_event_id(&id);
+        }
+        if flushed.stop {
             self.terminal = true;
         }
     }

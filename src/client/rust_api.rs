@@ -1,7 +1,7 @@
 //! The Rust-facing client: typed events through closures or a `futures_core::Stream`.
 
 use super::config::StreamConfig;
-use super::handler::{Handler, ReconnectInfo};
+use super::handler::{Flushed, Handler, ReconnectInfo};
 use super::runner::Shared;
 use crate::error::Error;
 use crate::events::{decode, Event};
@@ -81,8 +81,11 @@ impl Handler for Callbacks {
             }
         }
     }
-    fn flush(&self) -> bool {
-        self.terminal.replace(false)
+    fn flush(&self) -> Flushed {
+        Flushed {
+            stop: self.terminal.replace(false),
+            last_id: None,
+        }
     }
     fn error(&self, error: &Error) {
         if let Some(f) = &self.on_error {

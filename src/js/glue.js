@@ -191,6 +191,9 @@ export class Dispatcher {
     this.onDecodeError = onDecodeError;
     this.closed = false;
     this.queue = null;
+    // While a batch is delivered: how many of its events were handed over (or reported as
+    // decode errors), the current one included; -1 otherwise. Rust reads it for lastEventId.
+    this.handled = -1;
   }
 
   /** Adds a listener; returns the function that removes it. */
@@ -218,13 +221,22 @@ export class Dispatcher {
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
    * their CR) and its flags (1 = update, 2 = has an id, 4 = large data that is not all ASCII).
-   * Returns true when the stream must stop reading (a terminal event was delivered, or the
-   * stream was closed).
+   * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
+   * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
   deliver(ptr, len, metaPtr, count) {
-    if (this.decodeEach) return this.deliverEach(ptr, len, metaPtr, count);
-    // One decoder call for the whole batch, and the flags copied out: nothing reads wasm
-    // memory while listeners run.
+    this.handled = 0;
+    try {
+      const stop = this.decodeEach ? this.deliverEach(ptr, len, metaPtr, count) : this.deliverBatch(ptr, len, metaPtr, count);
+      return this.handled * 2 + (stop ? 1 : 0);
+    } finally {
+      this.handled = -1;
+    }
+  }
+
+  /** `deliver`: one decoder call for the whole batch (browsers). */
+  deliverBatch(ptr, len, metaPtr, count) {
+    // The flags are copied out: nothing reads wasm memory while listeners run.
     const text = utf8.decode(new Uint8Array(this.memory.buffer, ptr, len));
     const meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4).slice();
     let pos = 0;
@@ -235,6 +247,7 @@ export class Dispatcher {
       const idEnd = text.indexOf("\r", typeEnd + 1);
       const dataEnd = text.indexOf("\r", idEnd + 1);
       pos = dataEnd + 1;
+      this.handled++;
       if (this.handle(text.slice(idEnd + 1, dataEnd), meta[k + 3], text, typeStart, typeEnd, idEnd)) return true;
     }
     return this.closed;
@@ -242,7 +255,7 @@ export class Dispatcher {
 
   /**
    * `deliver`, decoding each event's data on its own, straight from wasm memory (and the SSE
-   * type and id only when the JSON lacks them).
+   * type and id only when the JSON lacks them): Node.
    */
   deliverEach(ptr, len, metaPtr, count) {
     let bytes = null, meta = null;
@@ -259,6 +272,7 @@ export class Dispatcher {
       const typeStart = start;
       start = dataEnd + 1;
       const data = decodeData(bytes.subarray(idEnd + 1, dataEnd), f & 4);
+      this.handled++;
       if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd)) return true;
     }
     return this.closed;

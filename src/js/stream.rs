@@ -5,7 +5,7 @@
 
 use super::error::to_js;
 use super::options::stream_config;
-use crate::client::{Handler, ReconnectInfo, Shared};
+use crate::client::{Flushed, Handler, ReconnectInfo, Shared};
 use crate::error::Error;
 use crate::request::Target;
 use crate::resume::State;
@@ -31,7 +31,9 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
     #[wasm_bindgen(method)]
-    fn deliver(this: &Dispatcher, bytes: u32, len: u32, meta: u32, count: u32) -> bool;
+    fn deliver(this: &Dispatcher, bytes: u32, len: u32, meta: u32, count: u32) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn handled(this: &Dispatcher) -> i32;
     #[wasm_bindgen(method)]
     fn iterate(this: &Dispatcher);
     #[wasm_bindgen(method)]
@@ -52,6 +54,20 @@ struct Batch {
 }
 
 impl Batch {
+    /// The id of the last event with one among the first `count`, if any.
+    fn last_id(&self, count: usize) -> Option<String> {
+        let count = count.min(self.meta.len() / 4);
+        self.meta[..count * 4]
+            .chunks_exact(4)
+            .rev()
+            .find(|m| m[3] & 2 != 0)
+            .map(|m| {
+                // The id runs from after the type's CR to its own CR.
+                let (start, end) = (m[0] as usize + 1, m[1] as usize);
+                String::from_utf8_lossy(&self.bytes[start..end]).into_owned()
+            })
+    }
+
     fn push(&mut self, part: &[u8]) {
         self.bytes.extend_from_slice(part);
         // Offsets are u32: wasm32 memory is at most 4 GiB.
@@ -75,6 +91,16 @@ struct JsHandler {
 }
 
 impl JsHandler {
+    /// The id of the last event delivered while a batch is being delivered (a listener asks),
+    /// or None when no event of the batch with an id was delivered yet.
+    fn delivering_id(&self) -> Option<String> {
+        let handled = self.dispatcher.handled();
+        if handled < 0 {
+            return None;
+        }
+        self.batch.try_borrow().ok()?.last_id(handled as usize)
+    }
+
     fn new(target: &Target) -> Rc<JsHandler> {
         let terminal = Array::new();
         if matches!(target, Target::Thread { .. }) {
@@ -118,23 +144,32 @@ impl Handler for JsHandler {
         );
     }
 
-    fn flush(&self) -> bool {
-        let mut batch = std::mem::take(&mut *self.batch.borrow_mut());
+    fn flush(&self) -> Flushed {
+        let batch = self.batch.borrow();
         if batch.meta.is_empty() {
-            return false;
+            return Flushed::default();
         }
-        // No borrow is held while listeners run: they may call back into the stream. The
-        // batch stays alive (and in place) until the call returns.
-        let stop = self.dispatcher.deliver(
+        // Only a shared borrow is held while listeners run: they may read `lastEventId`
+        // (which reads the batch) or call `close()`, and nothing adds to the batch meanwhile.
+        let ended = self.dispatcher.deliver(
             batch.bytes.as_ptr() as u32,
             batch.bytes.len() as u32,
             batch.meta.as_ptr() as u32,
             (batch.meta.len() / 4) as u32,
         );
+        let flushed = Flushed {
+            stop: ended & 1 == 1,
+            last_id: batch.last_id((ended >> 1) as usize),
+        };
+        drop(batch);
+        let mut batch = self.batch.borrow_mut();
         batch.bytes.clear();
         batch.meta.clear();
-        *self.batch.borrow_mut() = batch;
-        stop
+        flushed
+    }
+
+    fn buffers(&self) -> bool {
+        true
     }
 
     fn error(&self, error: &Error) {
@@ -249,7 +284,9 @@ macro_rules! stream_class {
             /// The id of the last event delivered: the resume point.
             #[wasm_bindgen(getter, js_name = lastEventId)]
             pub fn last_event_id(&self) -> String {
-                self.shared.last_event_id()
+                self.handler
+                    .delivering_id()
+                    .unwrap_or_else(|| self.shared.last_event_id())
             }
 
             /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.

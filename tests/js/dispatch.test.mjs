@@ -40,8 +40,8 @@ function run(decodeEach, events, terminal = ["session.thread_status_terminated"]
   d.add("any", null, (e, meta) => seen.push([e, meta.update]));
   const typed = [];
   d.add("type", "agent.message", (e) => typed.push(e.id));
-  const stop = d.deliver(...args);
-  return { seen, typed, errors, stop };
+  const ended = d.deliver(...args);
+  return { seen, typed, errors, stop: (ended & 1) === 1, handled: ended >> 1, after: d.handled };
 }
 
 const text = "調査結果を、まとめました。".repeat(300); // 11 KB, not ASCII
@@ -63,6 +63,8 @@ for (const decodeEach of [true, false]) {
   test(`${decodeEach ? "each event decoded on its own" : "the whole batch decoded at once"}: what is delivered`, () => {
     const r = run(decodeEach, EVENTS);
     assert.equal(r.stop, true, "the terminal event stops the stream");
+    assert.equal(r.handled, 10, "handed over or reported: everything up to the terminal event");
+    assert.equal(r.after, -1, "no delivery in progress");
     assert.deepEqual(r.seen.map(([e]) => [e.type, e.id]), [
       ["agent.message", "e1"],
       ["agent.message", "e2"],

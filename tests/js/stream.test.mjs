@@ -459,3 +459,26 @@ test("large non-ASCII data (the streaming decoder): BOM kept, invalid bytes repl
   assert.equal(r.errors[0].raw, "\ufeff" + text + "\ufffdx");
   assert.equal(r.errors[1].raw, text + "\ufffd");
 });
+
+test("lastEventId is the last event handed over: during a listener, and after close() in one", async () => {
+  // One chunk of five events; the listener closes the stream at the second. Resuming from
+  // lastEventId must not skip the three it never saw.
+  const text = [1, 2, 3, 4, 5].map((i) => `id: e${i}\nevent: agent.message\ndata: {"n":${i}}\n\n`).join("");
+  for (const at of [2, 5]) {
+    const s = new tt.ThreadStream({
+      baseUrl: "http://threadtail.invalid", sessionId: "sess_l", threadId: "sthr_l", token: TOKEN,
+      fetch: async () => new Response(text, { headers: { "content-type": "text/event-stream" } }),
+      retry: { initialDelayMs: 60_000, minDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    streams.push(s);
+    const during = [];
+    s.onEvent((e) => {
+      during.push([e.id, s.lastEventId]);
+      if (e.n === at) s.close();
+    });
+    await waitFor(() => s.state === "closed" || during.length === 5, { what: "delivered" });
+    s.close();
+    assert.deepEqual(during, [1, 2, 3, 4, 5].slice(0, at).map((i) => [`e${i}`, `e${i}`]));
+    assert.equal(s.lastEventId, `e${at}`);
+  }
+});
