@@ -134,7 +134,10 @@ declare class StreamBase {
   onError(listener: (error: ThreadtailError) => void): () => void;
   onStateChange(listener: (state: StreamState) => void): () => void;
   onReconnect(listener: (info: ReconnectInfo) => void): () => void;
-  /** The id of the last event delivered: persist it to resume later. */
+  /**
+   * The id of the last event handed to a listener or the iterator (or reported as a decode
+   * error), also while a listener runs: persist it to resume later.
+   */
   readonly lastEventId: string;
   readonly state: StreamState;
   /** Reconnects scheduled so far. */
