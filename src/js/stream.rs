@@ -34,6 +34,8 @@ extern "C" {
     fn deliver(this: &Dispatcher, bytes: u32, len: u32, meta: u32, count: u32) -> u32;
     #[wasm_bindgen(method, getter)]
     fn handled(this: &Dispatcher) -> i32;
+    #[wasm_bindgen(method, getter, js_name = decodeEach)]
+    fn decode_each(this: &Dispatcher) -> bool;
     #[wasm_bindgen(method)]
     fn iterate(this: &Dispatcher);
     #[wasm_bindgen(method)]
@@ -83,6 +85,9 @@ const LARGE_DATA: usize = 2048;
 /// Forwards a stream's events and lifecycle to its JavaScript dispatcher.
 struct JsHandler {
     dispatcher: Dispatcher,
+    /// Whether the dispatcher decodes each event's data on its own (Node): only then is large
+    /// non-ASCII data flagged for the streaming decoder.
+    decode_each: bool,
     batch: RefCell<Batch>,
     /// The latest error that may have ended the stream, for the iterator.
     last_error: RefCell<Option<JsValue>>,
@@ -117,12 +122,14 @@ impl JsHandler {
                     }
                 },
             );
+            let dispatcher = Dispatcher::new(
+                terminal,
+                on_decode_error.as_ref().unchecked_ref(),
+                &wasm_bindgen::memory(),
+            );
             JsHandler {
-                dispatcher: Dispatcher::new(
-                    terminal,
-                    on_decode_error.as_ref().unchecked_ref(),
-                    &wasm_bindgen::memory(),
-                ),
+                decode_each: dispatcher.decode_each(),
+                dispatcher,
                 batch: RefCell::new(Batch::default()),
                 last_error: RefCell::new(None),
                 user_closed: Cell::new(false),
@@ -138,7 +145,9 @@ impl Handler for JsHandler {
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
         b.push(event.data_bytes);
-        let non_ascii = event.data_bytes.len() >= LARGE_DATA && !event.data_bytes.is_ascii();
+        let non_ascii = self.decode_each
+            && event.data_bytes.len() >= LARGE_DATA
+            && !event.data_bytes.is_ascii();
         b.meta.push(
             u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(non_ascii) << 2),
         );
