@@ -106,3 +106,28 @@ test("both ways agree on random batches", () => {
     assert.equal(a.seen.length + a.errors.length, events.length);
   }
 });
+
+test("SseParser's events: decoded in one call or event by event, the same", async () => {
+  const { buildEvents } = await import("../../src/js/glue.js");
+  let seed = 5;
+  const rnd = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const pieces = ["a", "é", "調", "😀", " ", "\n", "{}", "x".repeat(30)];
+  const text = (n) => Array.from({ length: n }, () => pieces[rnd(pieces.length)]).join("");
+  for (let round = 0; round < 50; round++) {
+    const bytes = [];
+    const flags = [];
+    const want = [];
+    for (let i = 0, n = 1 + rnd(20); i < n; i++) {
+      const type = ["message", "agent.message", text(3)][rnd(3)];
+      const hasId = rnd(3) > 0, id = hasId ? text(rnd(6)) : "";
+      const data = text(rnd(300));
+      const same = hasId && rnd(2) === 0, last = same ? id : text(rnd(4));
+      for (const p of [type, id, data, same ? "" : last]) bytes.push(...enc.encode(p), 13);
+      flags.push((hasId ? 2 : 0) | (same ? 4 : 0));
+      want.push(hasId ? { type, data, id, lastEventId: last } : { type, data, lastEventId: last });
+    }
+    const b = Uint8Array.from(bytes), f = Uint8Array.from(flags);
+    assert.deepEqual(buildEvents(b, f, true), want, `round ${round}, event by event`);
+    assert.deepEqual(buildEvents(b, f, false), want, `round ${round}, in one call`);
+  }
+});
