@@ -13,7 +13,7 @@ const env = (k, d) => Number(process.env[k] ?? d);
 const cfg = {
   node_scale: env("BENCH_NODE_SCALE", 1), node_reps: env("BENCH_NODE_REPS", 5),
   chromium_scale: env("BENCH_CHROMIUM_SCALE", 0.5), chromium_reps: env("BENCH_CHROMIUM_REPS", 3),
-  heap_events: env("BENCH_HEAP_EVENTS", 1_000_000), latency_events: env("BENCH_LATENCY_EVENTS", 200),
+  heap_events: env("BENCH_HEAP_EVENTS", 1_000_000), latency_events: env("BENCH_LATENCY_EVENTS", 1000),
   ttfe_runs: env("BENCH_TTFE_RUNS", 5),
 };
 const server = process.argv[2];
