@@ -178,6 +178,8 @@ pub(crate) struct Delivery<'a> {
     pub(crate) dedupe: &'a mut Dedupe,
     pub(crate) backoff: &'a mut Backoff,
     pub(crate) terminal: bool,
+    /// `handler.buffers()`, asked once rather than per event.
+    buffers: bool,
 }
 
 impl<'a> Delivery<'a> {
@@ -193,6 +195,7 @@ impl<'a> Delivery<'a> {
             dedupe,
             backoff,
             terminal: false,
+            buffers: shared.handler.buffers(),
         }
     }
 
@@ -225,7 +228,7 @@ impl<'a> Delivery<'a> {
             Seen::New => false,
             Seen::Update => true,
         };
-        if !id.is_empty() && !self.shared.handler.buffers() {
+        if !id.is_empty() && !self.buffers {
             self.shared.set_last_event_id(id);
         }
         self.shared.handler.event(event, update);

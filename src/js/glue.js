@@ -114,14 +114,18 @@ export function jsonErrorPosition(data) {
   }
 }
 
-/** The fields of an API error body (`{"type":"error","error":{...}}`), or undefined. */
-export function parseApiError(text) {
-  let body;
+/** `JSON.parse(text)`, or undefined when the text is not JSON. */
+function parseJson(text) {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** The fields of an API error body (`{"type":"error","error":{...}}`), or undefined. */
+export function parseApiError(text) {
+  const body = parseJson(text);
   const err = body && typeof body === "object" ? body.error : undefined;
   if (!err || typeof err !== "object") return undefined;
   const str = (v) => (typeof v === "string" ? v : undefined);
@@ -130,12 +134,7 @@ export function parseApiError(text) {
 
 /** A list page: [items, nextPage] or undefined when the text is not a page. */
 export function parsePage(text) {
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const body = parseJson(text);
   if (!body || !Array.isArray(body.data)) return undefined;
   let next = body.has_more === false ? undefined : body.next_page;
   if (typeof next === "number") next = String(next);

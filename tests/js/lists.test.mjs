@@ -1,27 +1,13 @@
 // listThreads / listThreadEvents (paging, errors, retries) and history: "backfill" against a
 // server that streams live events only (--history tail).
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tt from "../../pkg/node.js";
-import { startServer, TOKEN, record, waitFor, sleep } from "./helpers/server.mjs";
+import { useServers, TOKEN, record, waitFor, sleep } from "./helpers/server.mjs";
 
 let server; // --history replay
 let tail; // --history tail: live events only, unless Last-Event-ID
-const streams = [];
-before(async () => {
-  [server, tail] = await Promise.all([
-    startServer(["--keepalive-ms", "1000"]),
-    startServer(["--keepalive-ms", "1000", "--history", "tail"]),
-  ]);
-});
-after(async () => {
-  for (const s of streams) s.close();
-  await Promise.all([server.stop(), tail.stop()]);
-});
-beforeEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all([server.reset(), tail.reset()]);
-});
+const streams = useServers([["--keepalive-ms", "1000"], ["--keepalive-ms", "1000", "--history", "tail"]], (s) => ([server, tail] = s));
 
 const msg = (text) => ({ type: "agent.message", content: text });
 async function collect(iterable) {

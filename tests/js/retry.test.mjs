@@ -1,27 +1,13 @@
 // Retry policy against the devserver's faults: `retry:`, backoff growth and jitter bounds,
 // Retry-After on 429/503, fatal statuses, token refresh on 401, content type, idle timeout.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tt from "../../pkg/node.js";
-import { startServer, TOKEN, record, waitFor, sleep, FAST } from "./helpers/server.mjs";
+import { useServers, TOKEN, record, waitFor, sleep, FAST } from "./helpers/server.mjs";
 
 let server;
 let quiet; // a server with frequent heartbeats, for the idle timeout
-const streams = [];
-before(async () => {
-  [server, quiet] = await Promise.all([
-    startServer(["--keepalive-ms", "5000"]),
-    startServer(["--keepalive-ms", "80"]),
-  ]);
-});
-after(async () => {
-  for (const s of streams) s.close();
-  await Promise.all([server.stop(), quiet.stop()]);
-});
-beforeEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all([server.reset(), quiet.reset()]);
-});
+const streams = useServers([["--keepalive-ms", "5000"], ["--keepalive-ms", "80"]], (s) => ([server, quiet] = s));
 
 function open(ids, options = {}, srv = server) {
   const s = new tt.ThreadStream({ baseUrl: srv.base, token: TOKEN, retry: FAST, ...ids, ...options });

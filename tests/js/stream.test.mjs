@@ -1,23 +1,12 @@
 // ThreadStream and SessionStream against the reference server: what is sent, what is
 // delivered, history then live, resume, decode errors, updates, the terminal event.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tt from "../../pkg/node.js";
-import { startServer, TOKEN, record, waitFor, sleep, FAST } from "./helpers/server.mjs";
+import { useServers, TOKEN, record, waitFor, sleep, FAST } from "./helpers/server.mjs";
 
 let server;
-const streams = [];
-before(async () => {
-  server = await startServer(["--keepalive-ms", "1000"]);
-});
-after(async () => {
-  for (const s of streams) s.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await server.reset();
-});
+const streams = useServers([["--keepalive-ms", "1000"]], ([s]) => (server = s));
 
 function open(ids, options = {}, Class = tt.ThreadStream) {
   const s = new Class({ baseUrl: server.base, token: TOKEN, retry: FAST, ...ids, ...options });

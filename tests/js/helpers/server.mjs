@@ -1,9 +1,10 @@
 // Starts the reference server (target/debug/threadtail-devserver) on a free port and talks to
-// its /_control API. Every test file starts its own server(s) and stops them in `after`.
+// its /_control API. Every test file starts its own server(s) (`useServers` registers the hooks).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
+import { before, after, beforeEach } from "node:test";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const BIN = `${ROOT}target/debug/threadtail-devserver`;
@@ -41,6 +42,29 @@ export async function startServer(args = []) {
   });
   lines.on("line", () => {}); // keep draining stdout
   return new Server(child, url);
+}
+
+/**
+ * The hooks of a test file: starts one server per argument list before its tests (handing them
+ * to `started`), closes the file's streams and resets the servers before each test, and closes
+ * and stops everything after. Returns the array to push the file's streams to.
+ */
+export function useServers(argLists, started) {
+  let servers = [];
+  const streams = [];
+  before(async () => {
+    servers = await Promise.all(argLists.map((args) => startServer(args)));
+    started(servers);
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  beforeEach(async () => {
+    for (const s of streams.splice(0)) s.close();
+    await Promise.all(servers.map((s) => s.reset()));
+  });
+  return streams;
 }
 
 export class Server {
