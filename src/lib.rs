@@ -23,6 +23,7 @@ pub mod events;
 pub mod request;
 pub mod resume;
 pub mod sse;
+mod utf16;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;

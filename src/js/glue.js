@@ -146,27 +146,23 @@ export function parsePage(text) {
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
- * The same decoder in streaming mode, for large data that is not all ASCII (flag 4, set by
- * Rust): Node's one-shot UTF-8 path is fast on ASCII but about half as fast as its streaming
- * path on other text, at every size from a few KB up (browsers run both at the same speed).
- * It is used only when the data ends in an ASCII byte, so that no partial sequence can stay
- * buffered in the decoder for the next event.
+ * Node's `Buffer`, for data that Rust handed over as UTF-16LE (flag 4: valid UTF-8 that is not
+ * ASCII, when each event's data is decoded on its own). Node makes a string of UTF-16 with a
+ * copy, while its UTF-8 decoder goes a byte at a time past the first non-ASCII byte.
  */
-const utf8Streaming = new TextDecoder("utf-8", { ignoreBOM: true });
-const STREAM = Object.freeze({ stream: true });
-const decodeData = (bytes, nonAscii) =>
-  nonAscii && bytes[bytes.length - 1] < 0x80 ? utf8Streaming.decode(bytes, STREAM) : utf8.decode(bytes);
+const NodeBuffer = typeof globalThis.Buffer?.from === "function" ? globalThis.Buffer : null;
 
 /** `src[start..end]`: a slice of a string, or the text of a slice of bytes. */
 const part = (src, start, end) => (typeof src === "string" ? src.slice(start, end) : utf8.decode(src.subarray(start, end)));
 
 /**
  * Whether each event's data is decoded on its own (Node) rather than the whole batch at once
- * (browsers). Node's decoder is a thin binding that is fastest on short input with a long ASCII
- * prefix (an event's JSON), and slower per byte on large mixed input; a browser's costs about
- * a microsecond per call, so one call per batch is about 2.5x faster there on small events.
+ * (browsers). In Node, data that is not ASCII comes as UTF-16 (see `NodeBuffer`) and the rest
+ * goes through a thin UTF-8 binding that is fastest on short ASCII input; a browser's decoder
+ * costs about a microsecond per call, so one call per batch is about 2.5x faster there on
+ * small events.
  */
-const DECODE_EACH = typeof globalThis.process?.versions?.node === "string";
+const DECODE_EACH = typeof globalThis.process?.versions?.node === "string" && NodeBuffer !== null;
 
 /** The second argument of event listeners. */
 const META_NEW = Object.freeze({ update: false });
@@ -219,7 +215,8 @@ export class Dispatcher {
    * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
-   * their CR) and its flags (1 = update, 2 = has an id, 4 = large data that is not all ASCII).
+   * their CR) and its flags (1 = update, 2 = has an id, 4 = the data is UTF-16LE; see `Batch`
+   * in `stream.rs`).
    * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
    * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
@@ -257,7 +254,7 @@ export class Dispatcher {
    * type and id only when the JSON lacks them): Node.
    */
   deliverEach(ptr, len, metaPtr, count) {
-    let bytes = null, meta = null;
+    let bytes = null, meta = null, buf = null;
     let start = 0;
     for (let k = 0; k < count * 4; k += 4) {
       if (this.closed) return true;
@@ -266,11 +263,18 @@ export class Dispatcher {
       if (bytes === null || bytes.length !== len) {
         bytes = new Uint8Array(this.memory.buffer, ptr, len);
         meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4);
+        buf = null;
       }
       const typeEnd = meta[k], idEnd = meta[k + 1], dataEnd = meta[k + 2], f = meta[k + 3];
       const typeStart = start;
       start = dataEnd + 1;
-      const data = decodeData(bytes.subarray(idEnd + 1, dataEnd), f & 4);
+      let data;
+      if (f & 4) {
+        // UTF-16LE from the first even offset after the id's CR.
+        const from = (idEnd + 2) & ~1;
+        if (buf === null) buf = NodeBuffer.from(this.memory.buffer, ptr, len);
+        data = buf.toString("utf16le", from, dataEnd);
+      } else data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
       this.handled++;
       if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd)) return true;
     }

@@ -11,6 +11,7 @@ use crate::request::Target;
 use crate::resume::State;
 use crate::sse::EventRef;
 use crate::transport::js::decode_error;
+use crate::utf16;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -45,13 +46,20 @@ extern "C" {
 }
 
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
-/// and data as UTF-8, each followed by a CR (which never occurs in an SSE field), in `bytes`,
-/// and four numbers per event in `meta`: where its type, id and data end (at their CR), and
-/// its flags. JavaScript decodes either the whole batch in one `TextDecoder` call or each
-/// event's data on its own, whichever its engine does faster (see `deliver` in `glue.js`).
+/// and data, each followed by a CR (which never occurs in an SSE field), in `bytes`, and four
+/// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags.
+/// Types and ids are UTF-8. Data is UTF-8, or UTF-16LE (flag 4) starting at the first even
+/// offset after the id's CR, when the dispatcher decodes each event's data on its own (Node)
+/// and the data is valid UTF-8 but not ASCII: Node makes a string of UTF-16 with a copy but
+/// decodes such UTF-8 a byte at a time. JavaScript decodes either the whole batch in one
+/// `TextDecoder` call or each event's data on its own, whichever its engine does faster (see
+/// `deliver` in `glue.js`).
 #[derive(Default)]
 struct Batch {
+    /// The batch is `bytes[..len]`; what lies past it is room kept from earlier batches, so
+    /// that transcoding into it needs no zeroing.
     bytes: Vec<u8>,
+    len: usize,
     meta: Vec<u32>,
 }
 
@@ -70,23 +78,54 @@ impl Batch {
             })
     }
 
+    /// The `n` bytes after the batch, grown as needed.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.bytes.len() < end {
+            self.bytes.resize(end.max(2 * self.bytes.len()), 0);
+        }
+        &mut self.bytes[self.len..end]
+    }
+
     fn push(&mut self, part: &[u8]) {
-        self.bytes.extend_from_slice(part);
+        self.room(part.len()).copy_from_slice(part);
+        self.len += part.len();
+        self.end_part();
+    }
+
+    /// Pushes `data` as UTF-16LE at an even offset; returns false, with nothing pushed, when it
+    /// is not valid UTF-8 (it is then pushed as is, and the decoder replaces the bad bytes).
+    fn push_utf16(&mut self, data: &[u8]) -> bool {
+        let pad = self.len % 2;
+        let dst = &mut self.room(pad + utf16::room(data.len()))[pad..];
+        match utf16::transcode(data, dst) {
+            Some(n) => {
+                self.len += pad + n;
+                self.end_part();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn end_part(&mut self) {
         // Offsets are u32: wasm32 memory is at most 4 GiB.
-        self.meta.push(self.bytes.len() as u32);
-        self.bytes.push(b'\r');
+        self.meta.push(self.len as u32);
+        self.room(1)[0] = b'\r';
+        self.len += 1;
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.meta.clear();
     }
 }
-
-/// From this size, data that is not all ASCII is flagged for the streaming decoder (see
-/// `decodeData` in `glue.js`): below it, one-shot decoding is as fast or faster.
-const LARGE_DATA: usize = 2048;
 
 /// Forwards a stream's events and lifecycle to its JavaScript dispatcher.
 struct JsHandler {
     dispatcher: Dispatcher,
-    /// Whether the dispatcher decodes each event's data on its own (Node): only then is large
-    /// non-ASCII data flagged for the streaming decoder.
+    /// Whether the dispatcher decodes each event's data on its own (Node): only then is data
+    /// that is not ASCII handed over as UTF-16.
     decode_each: bool,
     batch: RefCell<Batch>,
     /// The latest error that may have ended the stream, for the iterator.
@@ -144,12 +183,13 @@ impl Handler for JsHandler {
         let mut b = self.batch.borrow_mut();
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
-        b.push(event.data_bytes);
-        let non_ascii = self.decode_each
-            && event.data_bytes.len() >= LARGE_DATA
-            && !event.data_bytes.is_ascii();
+        let data = event.data_bytes;
+        let utf16 = self.decode_each && !data.is_ascii() && b.push_utf16(data);
+        if !utf16 {
+            b.push(data);
+        }
         b.meta.push(
-            u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(non_ascii) << 2),
+            u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(utf16) << 2),
         );
     }
 
@@ -162,7 +202,7 @@ impl Handler for JsHandler {
         // (which reads the batch) or call `close()`, and nothing adds to the batch meanwhile.
         let ended = self.dispatcher.deliver(
             batch.bytes.as_ptr() as u32,
-            batch.bytes.len() as u32,
+            batch.len as u32,
             batch.meta.as_ptr() as u32,
             (batch.meta.len() / 4) as u32,
         );
@@ -171,9 +211,7 @@ impl Handler for JsHandler {
             last_id: batch.last_id((ended >> 1) as usize),
         };
         drop(batch);
-        let mut batch = self.batch.borrow_mut();
-        batch.bytes.clear();
-        batch.meta.clear();
+        self.batch.borrow_mut().clear();
         flushed
     }
 

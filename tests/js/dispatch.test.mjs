@@ -2,15 +2,19 @@
 // decoding a batch (each event's data on its own, as in Node, or the whole batch at once, as in
 // browsers) must deliver the same events and the same decode errors. The batches are laid out
 // as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
-// and four numbers per event (where each part ends, then the flags).
+// and four numbers per event (where each part ends, then the flags). When each event is decoded
+// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE from an even offset (flag 4).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Dispatcher } from "../../src/js/glue.js";
 
 const enc = new TextEncoder();
 
-/** Writes a batch into a fresh "wasm memory"; returns [memory, deliver arguments]. */
-function batch(events) {
+/**
+ * Writes a batch into a fresh "wasm memory" as Rust would for that way of decoding; returns
+ * [memory, deliver arguments].
+ */
+function batch(events, decodeEach) {
   const bytes = [];
   const meta = [];
   const put = (part) => {
@@ -18,11 +22,19 @@ function batch(events) {
     meta.push(bytes.length);
     bytes.push(13);
   };
+  const putUtf16 = (text) => {
+    if (bytes.length % 2 === 1) bytes.push(0);
+    for (let k = 0; k < text.length; k++) bytes.push(text.charCodeAt(k) & 0xff, text.charCodeAt(k) >> 8);
+    meta.push(bytes.length);
+    bytes.push(13);
+  };
   for (const e of events) {
     put(e.type);
     put(e.id ?? "");
-    put(e.data);
-    meta.push((e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0) | (e.large ? 4 : 0));
+    const utf16 = decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data);
+    if (utf16) putUtf16(e.data);
+    else put(e.data);
+    meta.push((e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0) | (utf16 ? 4 : 0));
   }
   const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + 4) };
   const ptr = 16;
@@ -33,7 +45,7 @@ function batch(events) {
 }
 
 function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
-  const [memory, args] = batch(events);
+  const [memory, args] = batch(events, decodeEach);
   const errors = [];
   const d = new Dispatcher(terminal, (type, id, raw, notObject) => errors.push({ type, id, raw, notObject }), memory, decodeEach);
   const seen = [];
@@ -52,8 +64,9 @@ const EVENTS = [
   { type: "agent.message", id: "e3", data: "not json" },
   { type: "x.y", id: "e4", data: "[1,2]" },
   { type: "agent.message", id: "e5", data: '{"type":7,"id":"own"}', update: true },
-  { type: "agent.message", id: "e6", data: `{"content":"${text}"}`, large: true },
-  { type: "agent.message", id: "e7", data: [...enc.encode('{"content":"'), 0xe3, 0x81, ...enc.encode('x"}')], large: true },
+  { type: "agent.message", id: "e6", data: `{"content":"${text}"}` },
+  { type: "agent.message", id: "e7", data: [...enc.encode('{"content":"'), 0xe3, 0x81, ...enc.encode('x"}')] },
+  { type: "agent.message", id: "e8", data: "\ufeff{}" },
   { type: "agent.message", id: "", data: '{"multi":\n"line"}' },
   { type: "session.thread_status_terminated", id: "e9", data: "{}" },
   { type: "agent.message", id: "e10", data: '{"after":"the end"}' },
@@ -63,7 +76,7 @@ for (const decodeEach of [true, false]) {
   test(`${decodeEach ? "each event decoded on its own" : "the whole batch decoded at once"}: what is delivered`, () => {
     const r = run(decodeEach, EVENTS);
     assert.equal(r.stop, true, "the terminal event stops the stream");
-    assert.equal(r.handled, 10, "handed over or reported: everything up to the terminal event");
+    assert.equal(r.handled, 11, "handed over or reported: everything up to the terminal event");
     assert.equal(r.after, -1, "no delivery in progress");
     assert.deepEqual(r.seen.map(([e]) => [e.type, e.id]), [
       ["agent.message", "e1"],
@@ -84,7 +97,8 @@ for (const decodeEach of [true, false]) {
     assert.deepEqual(r.errors, [
       { type: "agent.message", id: "e3", raw: "not json", notObject: false },
       { type: "x.y", id: "e4", raw: "[1,2]", notObject: true },
-    ]);
+      { type: "agent.message", id: "e8", raw: "\ufeff{}", notObject: false },
+    ], "a leading U+FEFF is data, not a byte order mark to drop");
   });
 }
 
@@ -98,7 +112,7 @@ test("both ways agree on random batches", () => {
       let s = "";
       for (let k = 0, m = rnd(200); k < m; k++) s += pieces[rnd(pieces.length)];
       const data = rnd(10) === 0 ? s : JSON.stringify({ n: i, s });
-      events.push({ type: ["agent.message", "a", ""][rnd(3)], id: rnd(4) ? `evt_${round}_${i}` : undefined, data, update: rnd(5) === 0, large: enc.encode(data).length >= 2048 });
+      events.push({ type: ["agent.message", "a", ""][rnd(3)], id: rnd(4) ? `evt_${round}_${i}` : undefined, data, update: rnd(5) === 0 });
     }
     const a = run(true, events), b = run(false, events);
     assert.deepEqual(b.seen, a.seen, `round ${round}`);

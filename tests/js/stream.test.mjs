@@ -16,6 +16,18 @@ function open(ids, options = {}, Class = tt.ThreadStream) {
 
 const msg = (text) => ({ type: "agent.message", content: [{ type: "text", text }] });
 
+/** A ThreadStream whose one response's body is `parts` (Uint8Arrays) one after another. */
+function streamOfBody(parts) {
+  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
+  const s = new tt.ThreadStream({
+    baseUrl: "http://threadtail.invalid", sessionId: "sess_b", threadId: "sthr_b", token: TOKEN,
+    fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }),
+  });
+  streams.push(s);
+  return s;
+}
+
 test("request: Authorization, Accept, custom headers, type filter, percent-encoded path", async () => {
   const ids = await server.thread();
   const h = new Headers({ "x-extra": "one", "anthropic-beta": "b1" });
@@ -417,7 +429,7 @@ test("a listener that grows the wasm memory mid-chunk: the rest of the chunk arr
   }
 });
 
-test("large non-ASCII data (the streaming decoder): BOM kept, invalid bytes replaced, nothing carried over", async () => {
+test("large non-ASCII data (UTF-16 from wasm in Node): BOM kept, invalid bytes replaced, nothing carried over", async () => {
   const enc = new TextEncoder();
   const text = "調査結果".repeat(1000); // 12 KB of 3-byte characters
   const bytes = (s) => (typeof s === "string" ? enc.encode(s) : Uint8Array.from(s));
@@ -430,13 +442,7 @@ test("large non-ASCII data (the streaming decoder): BOM kept, invalid bytes repl
     `id: e4\nevent: agent.message\ndata: {"content":"${text}あ"}\n\n`,
     `data: {"type":"session.thread_status_terminated"}\n\n`,
   ].map(bytes);
-  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
-  const s = new tt.ThreadStream({
-    baseUrl: "http://threadtail.invalid", sessionId: "sess_d", threadId: "sthr_d", token: TOKEN,
-    fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }),
-  });
-  streams.push(s);
+  const s = streamOfBody(parts);
   const seen = [];
   s.onEvent((e) => seen.push(e));
   const r = record(s);
@@ -447,6 +453,52 @@ test("large non-ASCII data (the streaming decoder): BOM kept, invalid bytes repl
   assert.deepEqual(r.errors.map((e) => [e.kind, e.eventId]), [["decode", "e2"], ["decode", "e3"]]);
   assert.equal(r.errors[0].raw, "\ufeff" + text + "\ufffdx");
   assert.equal(r.errors[1].raw, text + "\ufffd");
+});
+
+test("text of every UTF-8 width, valid or not, arrives as TextDecoder + JSON.parse would give it", async () => {
+  // In Node, Rust transcodes data that is not ASCII to UTF-16 16 bytes at a time (src/utf16.rs);
+  // this runs that code as shipped. Random mixes of 1- to 4-byte characters, with invalid bytes
+  // dropped into some events, must give what the reference decoding of the same bytes gives.
+  const enc = new TextEncoder();
+  const dec = new TextDecoder("utf-8", { ignoreBOM: true });
+  let seed = 3;
+  const rnd = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const pieces = ["a", "research ", "é", "ß", "\u07ff", "\u0800", "調査", "。", "\ufeff", "\uffff", "\ue000", "😀", "\ud7ff", '\\"', "\\n"];
+  const bad = [[0x80], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xe3, 0x81], [0xf8], [0xf0, 0x9f]];
+  const parts = [];
+  const datas = [];
+  for (let i = 0; i < 300; i++) {
+    let text = "";
+    for (let k = 0, n = rnd(i % 10 === 0 ? 3000 : 60); k < n; k++) text += pieces[rnd(pieces.length)];
+    let data = enc.encode(JSON.stringify({ n: i, text: JSON.parse(`"${text}"`) }));
+    if (rnd(4) === 0) {
+      const at = rnd(data.length);
+      data = Uint8Array.from([...data.subarray(0, at), ...bad[rnd(bad.length)], ...data.subarray(at)]);
+    }
+    datas.push(data);
+    parts.push(enc.encode(`id: e${i}\nevent: agent.message\ndata: `), data, enc.encode("\n\n"));
+  }
+  parts.push(enc.encode(`data: {"type":"session.thread_status_terminated"}\n\n`));
+  const s = streamOfBody(parts);
+  const got = new Map();
+  s.onEvent((e) => got.set(e.id, e));
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "closed" });
+  const errors = new Map(r.errors.map((e) => [e.eventId, e]));
+  let valid = 0;
+  for (let i = 0; i < datas.length; i++) {
+    const text = dec.decode(datas[i]);
+    let want;
+    try {
+      want = JSON.parse(text);
+    } catch {
+      assert.equal(errors.get(`e${i}`)?.raw, text, `e${i}: a decode error with the replaced text`);
+      continue;
+    }
+    valid++;
+    assert.deepEqual(got.get(`e${i}`), { ...want, id: `e${i}`, type: "agent.message" }, `e${i}`);
+  }
+  assert.ok(valid > 150 && r.errors.length > 20, `both kinds are covered (${valid} valid, ${r.errors.length} not)`);
 });
 
 test("lastEventId is the last event handed over: during a listener, and after close() in one", async () => {
