@@ -215,15 +215,18 @@ export class Dispatcher {
    * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
-   * their CR) and its flags (1 = update, 2 = has an id, 4 = the data is UTF-16LE; see `Batch`
-   * in `stream.rs`).
+   * their CR) and its flags (1 = update, 2 = has an id, 4 = the data is UTF-16LE in the
+   * `wideLen` bytes at `wide`, ending at the third number, and has no part of its own; see
+   * `Batch` in `stream.rs`).
    * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
    * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
-  deliver(ptr, len, metaPtr, count) {
+  deliver(ptr, len, metaPtr, count, wide, wideLen) {
     this.handled = 0;
     try {
-      const stop = this.decodeEach ? this.deliverEach(ptr, len, metaPtr, count) : this.deliverBatch(ptr, len, metaPtr, count);
+      const stop = this.decodeEach
+        ? this.deliverEach(ptr, len, metaPtr, count, wide, wideLen)
+        : this.deliverBatch(ptr, len, metaPtr, count);
       return this.handled * 2 + (stop ? 1 : 0);
     } finally {
       this.handled = -1;
@@ -251,10 +254,13 @@ export class Dispatcher {
 
   /**
    * `deliver`, decoding each event's data on its own, straight from wasm memory (and the SSE
-   * type and id only when the JSON lacks them): Node.
+   * type and id only when the JSON lacks them): Node. The UTF-16 data of all events becomes
+   * one string first, with one copy, and each event's is a slice of it.
    */
-  deliverEach(ptr, len, metaPtr, count) {
-    let bytes = null, meta = null, buf = null;
+  deliverEach(ptr, len, metaPtr, count, widePtr, wideLen) {
+    const wide = wideLen > 0 ? NodeBuffer.from(this.memory.buffer, widePtr, wideLen).toString("utf16le") : "";
+    let wideStart = 0;
+    let bytes = null, meta = null;
     let start = 0;
     for (let k = 0; k < count * 4; k += 4) {
       if (this.closed) return true;
@@ -263,18 +269,18 @@ export class Dispatcher {
       if (bytes === null || bytes.length !== len) {
         bytes = new Uint8Array(this.memory.buffer, ptr, len);
         meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4);
-        buf = null;
       }
       const typeEnd = meta[k], idEnd = meta[k + 1], dataEnd = meta[k + 2], f = meta[k + 3];
       const typeStart = start;
-      start = dataEnd + 1;
       let data;
       if (f & 4) {
-        // UTF-16LE from the first even offset after the id's CR.
-        const from = (idEnd + 2) & ~1;
-        if (buf === null) buf = NodeBuffer.from(this.memory.buffer, ptr, len);
-        data = buf.toString("utf16le", from, dataEnd);
-      } else data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
+        data = wide.slice(wideStart >> 1, dataEnd >> 1);
+        wideStart = dataEnd;
+        start = idEnd + 1;
+      } else {
+        data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
+        start = dataEnd + 1;
+      }
       this.handled++;
       if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd)) return true;
     }

@@ -32,7 +32,15 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
     #[wasm_bindgen(method)]
-    fn deliver(this: &Dispatcher, bytes: u32, len: u32, meta: u32, count: u32) -> u32;
+    fn deliver(
+        this: &Dispatcher,
+        text: u32,
+        len: u32,
+        meta: u32,
+        count: u32,
+        wide: u32,
+        wide_len: u32,
+    ) -> u32;
     #[wasm_bindgen(method, getter)]
     fn handled(this: &Dispatcher) -> i32;
     #[wasm_bindgen(method, getter, js_name = decodeEach)]
@@ -46,21 +54,50 @@ extern "C" {
 }
 
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
-/// and data, each followed by a CR (which never occurs in an SSE field), in `bytes`, and four
+/// and data, each followed by a CR (which never occurs in an SSE field), in `text`, and four
 /// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags.
-/// Types and ids are UTF-8. Data is UTF-8, or UTF-16LE (flag 4) starting at the first even
-/// offset after the id's CR, when the dispatcher decodes each event's data on its own (Node)
-/// and the data is valid UTF-8 but not ASCII: Node makes a string of UTF-16 with a copy but
-/// decodes such UTF-8 a byte at a time. JavaScript decodes either the whole batch in one
-/// `TextDecoder` call or each event's data on its own, whichever its engine does faster (see
-/// `deliver` in `glue.js`).
+///
+/// When the dispatcher decodes each event's data on its own (Node), data that is valid UTF-8
+/// but not ASCII goes to `wide` instead, as UTF-16LE (flag 4): Node makes a string of UTF-16
+/// with a copy but decodes such UTF-8 a byte at a time, and JavaScript makes one string of all
+/// of `wide` and slices it. Such an event has no data part in `text`, and the third number is
+/// where its data ends in `wide` (it starts where the previous one's ended). Otherwise
+/// JavaScript decodes either the whole batch in one `TextDecoder` call or each event's data on
+/// its own, whichever its engine does faster (see `deliver` in `glue.js`).
 #[derive(Default)]
 struct Batch {
-    /// The batch is `bytes[..len]`; what lies past it is room kept from earlier batches, so
-    /// that transcoding into it needs no zeroing.
+    text: Buf,
+    wide: Buf,
+    meta: Vec<u32>,
+}
+
+/// Bytes that are reused from batch to batch: the content is `bytes[..len]`, and what lies
+/// past it is room kept from earlier batches, so that transcoding into it needs no zeroing.
+#[derive(Default)]
+struct Buf {
     bytes: Vec<u8>,
     len: usize,
-    meta: Vec<u32>,
+}
+
+impl Buf {
+    /// The `n` bytes after the content, grown as needed.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.bytes.len() < end {
+            self.bytes.resize(end.max(2 * self.bytes.len()), 0);
+        }
+        &mut self.bytes[self.len..end]
+    }
+
+    fn extend(&mut self, part: &[u8]) {
+        self.room(part.len()).copy_from_slice(part);
+        self.len += part.len();
+    }
+
+    /// Where the content is in wasm memory, and its length (wasm32 memory is at most 4 GiB).
+    fn raw(&self) -> (u32, u32) {
+        (self.bytes.as_ptr() as u32, self.len as u32)
+    }
 }
 
 impl Batch {
@@ -74,49 +111,33 @@ impl Batch {
             .map(|m| {
                 // The id runs from after the type's CR to its own CR.
                 let (start, end) = (m[0] as usize + 1, m[1] as usize);
-                String::from_utf8_lossy(&self.bytes[start..end]).into_owned()
+                String::from_utf8_lossy(&self.text.bytes[start..end]).into_owned()
             })
     }
 
-    /// The `n` bytes after the batch, grown as needed.
-    fn room(&mut self, n: usize) -> &mut [u8] {
-        let end = self.len + n;
-        if self.bytes.len() < end {
-            self.bytes.resize(end.max(2 * self.bytes.len()), 0);
-        }
-        &mut self.bytes[self.len..end]
-    }
-
     fn push(&mut self, part: &[u8]) {
-        self.room(part.len()).copy_from_slice(part);
-        self.len += part.len();
-        self.end_part();
+        self.text.extend(part);
+        self.meta.push(self.text.len as u32);
+        self.text.extend(b"\r");
     }
 
-    /// Pushes `data` as UTF-16LE at an even offset; returns false, with nothing pushed, when it
-    /// is not valid UTF-8 (it is then pushed as is, and the decoder replaces the bad bytes).
-    fn push_utf16(&mut self, data: &[u8]) -> bool {
-        let pad = self.len % 2;
-        let dst = &mut self.room(pad + utf16::room(data.len()))[pad..];
+    /// Pushes `data` to `wide` as UTF-16LE; returns false, with nothing pushed, when it is not
+    /// valid UTF-8 (it is then pushed as is, and the decoder replaces the bad bytes).
+    fn push_wide(&mut self, data: &[u8]) -> bool {
+        let dst = self.wide.room(utf16::room(data.len()));
         match utf16::transcode(data, dst) {
             Some(n) => {
-                self.len += pad + n;
-                self.end_part();
+                self.wide.len += n;
+                self.meta.push(self.wide.len as u32);
                 true
             }
             None => false,
         }
     }
 
-    fn end_part(&mut self) {
-        // Offsets are u32: wasm32 memory is at most 4 GiB.
-        self.meta.push(self.len as u32);
-        self.room(1)[0] = b'\r';
-        self.len += 1;
-    }
-
     fn clear(&mut self) {
-        self.len = 0;
+        self.text.len = 0;
+        self.wide.len = 0;
         self.meta.clear();
     }
 }
@@ -184,12 +205,12 @@ impl Handler for JsHandler {
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
         let data = event.data_bytes;
-        let utf16 = self.decode_each && !data.is_ascii() && b.push_utf16(data);
-        if !utf16 {
+        let wide = self.decode_each && !data.is_ascii() && b.push_wide(data);
+        if !wide {
             b.push(data);
         }
         b.meta.push(
-            u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(utf16) << 2),
+            u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(wide) << 2),
         );
     }
 
@@ -200,11 +221,14 @@ impl Handler for JsHandler {
         }
         // Only a shared borrow is held while listeners run: they may read `lastEventId`
         // (which reads the batch) or call `close()`, and nothing adds to the batch meanwhile.
+        let ((text, text_len), (wide, wide_len)) = (batch.text.raw(), batch.wide.raw());
         let ended = self.dispatcher.deliver(
-            batch.bytes.as_ptr() as u32,
-            batch.len as u32,
+            text,
+            text_len,
             batch.meta.as_ptr() as u32,
             (batch.meta.len() / 4) as u32,
+            wide,
+            wide_len,
         );
         let flushed = Flushed {
             stop: ended & 1 == 1,

@@ -3,7 +3,7 @@
 // browsers) must deliver the same events and the same decode errors. The batches are laid out
 // as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
 // and four numbers per event (where each part ends, then the flags). When each event is decoded
-// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE from an even offset (flag 4).
+// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own (flag 4).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Dispatcher } from "../../src/js/glue.js";
@@ -17,14 +17,9 @@ const enc = new TextEncoder();
 function batch(events, decodeEach) {
   const bytes = [];
   const meta = [];
+  const wide = [];
   const put = (part) => {
     bytes.push(...(typeof part === "string" ? enc.encode(part) : part));
-    meta.push(bytes.length);
-    bytes.push(13);
-  };
-  const putUtf16 = (text) => {
-    if (bytes.length % 2 === 1) bytes.push(0);
-    for (let k = 0; k < text.length; k++) bytes.push(text.charCodeAt(k) & 0xff, text.charCodeAt(k) >> 8);
     meta.push(bytes.length);
     bytes.push(13);
   };
@@ -32,16 +27,20 @@ function batch(events, decodeEach) {
     put(e.type);
     put(e.id ?? "");
     const utf16 = decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data);
-    if (utf16) putUtf16(e.data);
-    else put(e.data);
+    if (utf16) {
+      for (let k = 0; k < e.data.length; k++) wide.push(e.data.charCodeAt(k) & 0xff, e.data.charCodeAt(k) >> 8);
+      meta.push(wide.length);
+    } else put(e.data);
     meta.push((e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0) | (utf16 ? 4 : 0));
   }
-  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + 4) };
+  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + 8) };
   const ptr = 16;
   new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
   const metaPtr = (ptr + bytes.length + 3) & ~3;
   new Uint32Array(memory.buffer, metaPtr, meta.length).set(meta);
-  return [memory, [ptr, bytes.length, metaPtr, events.length]];
+  const widePtr = metaPtr + 4 * meta.length;
+  new Uint8Array(memory.buffer, widePtr, wide.length).set(wide);
+  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length]];
 }
 
 function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
