@@ -20,6 +20,7 @@
 
 pub mod error;
 pub mod events;
+mod holes;
 pub mod request;
 pub mod resume;
 pub mod sse;

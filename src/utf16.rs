@@ -31,33 +31,75 @@ pub(crate) const fn room(len: usize) -> usize {
 /// or returns None when `src` is not valid UTF-8. `dst` must hold at least
 /// [`room`]`(src.len())` bytes; bytes past the returned length may be overwritten.
 pub(crate) fn transcode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
+    transcode_as::<false>(src, dst)
+}
+
+/// [`transcode`] for the content of a JSON string (between its quotes, which the caller has
+/// found): escapes are decoded, and None is also returned where `JSON.parse` would fail (a
+/// control character, an invalid escape). `\uXXXX` escapes give their code unit as is, lone
+/// surrogates included, as `JSON.parse` does.
+pub(crate) fn transcode_json(src: &[u8], dst: &mut [u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut o = 0;
+    while let Some(at) = memchr::memchr(b'\\', &src[i..]) {
+        o += transcode_as::<true>(&src[i..i + at], &mut dst[o..])?;
+        i += at + 1;
+        let unit = match *src.get(i)? {
+            b'"' => 0x22,
+            b'\\' => 0x5C,
+            b'/' => 0x2F,
+            b'b' => 0x08,
+            b'f' => 0x0C,
+            b'n' => 0x0A,
+            b'r' => 0x0D,
+            b't' => 0x09,
+            b'u' => {
+                let hex = core::str::from_utf8(src.get(i + 1..i + 5)?).ok()?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                i += 4;
+                u16::from_str_radix(hex, 16).ok()?
+            }
+            _ => return None,
+        };
+        dst[o..o + 2].copy_from_slice(&unit.to_le_bytes());
+        o += 2;
+        i += 1;
+    }
+    Some(o + transcode_as::<true>(&src[i..], &mut dst[o..])?)
+}
+
+/// [`transcode`]; with `JSON`, a control character (below 0x20) is refused too.
+fn transcode_as<const JSON: bool>(src: &[u8], dst: &mut [u8]) -> Option<usize> {
     let mut i = 0;
     let mut o = 0;
     while i + 16 <= src.len() {
         let v = v::load(&src[i..i + 16]);
         let high = v::bitmask(v);
-        if high == 0 {
+        if JSON && v::bitmask(v::lt_u8(v, 0x20)) != 0 {
+            // The per-character path finds the control character and refuses it.
+        } else if high == 0 {
             let zero = v::splat(0);
             v::store(dst, o, v::interleave_low(v, zero));
             v::store(dst, o + 16, v::interleave_high(v, zero));
             i += 16;
             o += 32;
             continue;
-        }
-        if let Some(b) = block(v, high) {
+        } else if let Some(b) = block(v, high) {
             v::store(dst, o, b.low);
             o += 2 * b.low_keep as usize;
             v::store(dst, o, b.high);
             o += 2 * b.high_keep as usize;
             i += b.consumed;
-        } else {
-            let (c, len) = scalar(src, i)?;
-            o = put(dst, o, c);
-            i += len;
+            continue;
         }
+        let (c, len) = scalar::<JSON>(src, i)?;
+        o = put(dst, o, c);
+        i += len;
     }
     while i < src.len() {
-        let (c, len) = scalar(src, i)?;
+        let (c, len) = scalar::<JSON>(src, i)?;
         o = put(dst, o, c);
         i += len;
     }
@@ -164,10 +206,12 @@ const fn pack_table() -> [[u8; 16]; 256] {
     table
 }
 
-/// The character starting at `src[i]` and its length in bytes, or None if it is not valid.
-fn scalar(src: &[u8], i: usize) -> Option<(u32, usize)> {
+/// The character starting at `src[i]` and its length in bytes, or None if it is not valid
+/// (with `JSON`, nor a control character).
+fn scalar<const JSON: bool>(src: &[u8], i: usize) -> Option<(u32, usize)> {
     let b = src[i];
     let len = match b {
+        0x00..=0x1F if JSON => return None,
         0x00..=0x7F => return Some((u32::from(b), 1)),
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,

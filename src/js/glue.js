@@ -164,6 +164,55 @@ const part = (src, start, end) => (typeof src === "string" ? src.slice(start, en
  */
 const DECODE_EACH = typeof globalThis.process?.versions?.node === "string" && NodeBuffer !== null;
 
+/** UTF-16LE bytes of wasm memory as a string: one copy in Node, a decoder call elsewhere. */
+const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
+const wideText = (buffer, ptr, len) =>
+  NodeBuffer !== null ? NodeBuffer.from(buffer, ptr, len).toString("utf16le") : utf16.decode(new Uint8Array(buffer, ptr, len));
+
+/**
+ * The parts of a batch outside its text, taken in order by its events: UTF-16 data (flag 4)
+ * and long strings (flag 8), all in one string made with one copy, and the original data of
+ * flag-8 events, decoded only for a decode error. `ends` holds, per flag-8 event, where its
+ * original data ends in `raw`, then where each of its strings ends in `wide`.
+ */
+class Parts {
+  constructor(memory, wide, wideLen, raw, ends, endsLen) {
+    this.memory = memory;
+    this.wide = wideLen > 0 ? wideText(memory.buffer, wide, wideLen) : "";
+    this.wideAt = 0;
+    // Copied out: a listener may grow the memory, which detaches views.
+    this.ends = endsLen > 0 ? new Uint32Array(memory.buffer, ends, endsLen).slice() : null;
+    this.endsAt = 0;
+    this.raw = raw;
+    this.rawAt = 0;
+    this.lastRaw = [0, 0];
+  }
+
+  /** The next UTF-16 part, which ends at byte `end` of `wide`. */
+  next(end) {
+    const s = this.wide.slice(this.wideAt >> 1, end >> 1);
+    this.wideAt = end;
+    return s;
+  }
+
+  /** The next flag-8 event's `n` strings. */
+  holes(n) {
+    const ends = this.ends;
+    const rawEnd = ends[this.endsAt];
+    const strings = new Array(n);
+    for (let h = 0; h < n; h++) strings[h] = this.next(ends[this.endsAt + 1 + h]);
+    this.endsAt += 1 + n;
+    this.lastRaw = [this.raw + this.rawAt, rawEnd - this.rawAt];
+    this.rawAt = rawEnd;
+    return strings;
+  }
+
+  /** The original data of the flag-8 event whose strings were taken last. */
+  original() {
+    return utf8.decode(new Uint8Array(this.memory.buffer, this.lastRaw[0], this.lastRaw[1]));
+  }
+}
+
 /** The second argument of event listeners. */
 const META_NEW = Object.freeze({ update: false });
 const META_UPDATE = Object.freeze({ update: true });
@@ -215,18 +264,19 @@ export class Dispatcher {
    * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
-   * their CR) and its flags (1 = update, 2 = has an id, 4 = the data is UTF-16LE in the
-   * `wideLen` bytes at `wide`, ending at the third number, and has no part of its own; see
-   * `Batch` in `stream.rs`).
+   * their CR) and its flags: 1 = update, 2 = has an id, 4 = its data is UTF-16LE in `wide` and
+   * has no part of its own, 8 = its data part is a skeleton whose long strings are in `wide`
+   * (`ends` and `raw` say where; see `Batch` in `stream.rs` and `Parts`).
    * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
    * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
-  deliver(ptr, len, metaPtr, count, wide, wideLen) {
+  deliver(ptr, len, metaPtr, count, wide, wideLen, raw, ends, endsLen) {
     this.handled = 0;
     try {
+      const parts = new Parts(this.memory, wide, wideLen, raw, ends, endsLen);
       const stop = this.decodeEach
-        ? this.deliverEach(ptr, len, metaPtr, count, wide, wideLen)
-        : this.deliverBatch(ptr, len, metaPtr, count);
+        ? this.deliverEach(ptr, len, metaPtr, count, parts)
+        : this.deliverBatch(ptr, len, metaPtr, count, parts);
       return this.handled * 2 + (stop ? 1 : 0);
     } finally {
       this.handled = -1;
@@ -234,32 +284,37 @@ export class Dispatcher {
   }
 
   /** `deliver`: one decoder call for the whole batch (browsers). */
-  deliverBatch(ptr, len, metaPtr, count) {
+  deliverBatch(ptr, len, metaPtr, count, parts) {
     // The flags are copied out: nothing reads wasm memory while listeners run.
     const text = utf8.decode(new Uint8Array(this.memory.buffer, ptr, len));
     const meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4).slice();
     let pos = 0;
     for (let k = 0; k < meta.length; k += 4) {
       if (this.closed) return true;
+      const f = meta[k + 3];
       const typeStart = pos;
       const typeEnd = text.indexOf("\r", typeStart);
       const idEnd = text.indexOf("\r", typeEnd + 1);
-      const dataEnd = text.indexOf("\r", idEnd + 1);
-      pos = dataEnd + 1;
+      let data;
+      if (f & 4) {
+        data = parts.next(meta[k + 2]);
+        pos = idEnd + 1;
+      } else {
+        const dataEnd = text.indexOf("\r", idEnd + 1);
+        data = text.slice(idEnd + 1, dataEnd);
+        pos = dataEnd + 1;
+      }
       this.handled++;
-      if (this.handle(text.slice(idEnd + 1, dataEnd), meta[k + 3], text, typeStart, typeEnd, idEnd)) return true;
+      if (this.handle(data, f, text, typeStart, typeEnd, idEnd, parts)) return true;
     }
     return this.closed;
   }
 
   /**
    * `deliver`, decoding each event's data on its own, straight from wasm memory (and the SSE
-   * type and id only when the JSON lacks them): Node. The UTF-16 data of all events becomes
-   * one string first, with one copy, and each event's is a slice of it.
+   * type and id only when the JSON lacks them): Node.
    */
-  deliverEach(ptr, len, metaPtr, count, widePtr, wideLen) {
-    const wide = wideLen > 0 ? NodeBuffer.from(this.memory.buffer, widePtr, wideLen).toString("utf16le") : "";
-    let wideStart = 0;
+  deliverEach(ptr, len, metaPtr, count, parts) {
     let bytes = null, meta = null;
     let start = 0;
     for (let k = 0; k < count * 4; k += 4) {
@@ -274,15 +329,14 @@ export class Dispatcher {
       const typeStart = start;
       let data;
       if (f & 4) {
-        data = wide.slice(wideStart >> 1, dataEnd >> 1);
-        wideStart = dataEnd;
+        data = parts.next(dataEnd);
         start = idEnd + 1;
       } else {
         data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
         start = dataEnd + 1;
       }
       this.handled++;
-      if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd)) return true;
+      if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd, parts)) return true;
     }
     return this.closed;
   }
@@ -290,18 +344,24 @@ export class Dispatcher {
   /**
    * Parses and delivers one event. The SSE type and id are `src[typeStart..typeEnd]` and
    * `src[typeEnd + 1..idEnd]` (`src` is the batch's text or bytes), read only when needed.
-   * Returns true after a terminal event.
+   * With flag 8, `data` is a skeleton: its long strings come from `parts`, and a decode error
+   * shows the original data. Returns true after a terminal event.
    */
-  handle(data, f, src, typeStart, typeEnd, idEnd) {
+  handle(data, f, src, typeStart, typeEnd, idEnd, parts) {
     let value;
     try {
-      value = JSON.parse(data);
+      if (f & 8) {
+        const strings = parts.holes(f >>> 8);
+        // Each string was cut out as "\u0000" and its index, and no other string of the
+        // skeleton starts with U+0000 (see src/holes.rs).
+        value = JSON.parse(data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));
+      } else value = JSON.parse(data);
     } catch {
-      this.onDecodeError(part(src, typeStart, typeEnd), f & 2 ? part(src, typeEnd + 1, idEnd) : undefined, data, false);
+      this.decodeError(src, typeStart, typeEnd, idEnd, f & 8 ? parts.original() : data, f, false);
       return false;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      this.onDecodeError(part(src, typeStart, typeEnd), f & 2 ? part(src, typeEnd + 1, idEnd) : undefined, data, true);
+      this.decodeError(src, typeStart, typeEnd, idEnd, f & 8 ? parts.original() : data, f, true);
       return false;
     }
     let type = value.type;
@@ -316,6 +376,10 @@ export class Dispatcher {
     for (const e of this.any) callListener(e.fn, value, m);
     if (this.queue !== null) this.enqueue(value);
     return this.terminal.has(type);
+  }
+
+  decodeError(src, typeStart, typeEnd, idEnd, raw, f, notObject) {
+    this.onDecodeError(part(src, typeStart, typeEnd), f & 2 ? part(src, typeEnd + 1, idEnd) : undefined, raw, notObject);
   }
 
   /** Starts buffering events for `for await`. */

@@ -11,7 +11,7 @@ use crate::request::Target;
 use crate::resume::State;
 use crate::sse::EventRef;
 use crate::transport::js::decode_error;
-use crate::utf16;
+use crate::{holes, utf16};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -40,6 +40,9 @@ extern "C" {
         count: u32,
         wide: u32,
         wide_len: u32,
+        raw: u32,
+        ends: u32,
+        ends_len: u32,
     ) -> u32;
     #[wasm_bindgen(method, getter)]
     fn handled(this: &Dispatcher) -> i32;
@@ -55,19 +58,29 @@ extern "C" {
 
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
 /// and data, each followed by a CR (which never occurs in an SSE field), in `text`, and four
-/// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags.
+/// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags
+/// (1 = update, 2 = has an id, 4 and 8 below). JavaScript decodes either the whole of `text` in
+/// one `TextDecoder` call or each event's data on its own, whichever its engine does faster
+/// (see `deliver` in `glue.js`).
 ///
-/// When the dispatcher decodes each event's data on its own (Node), data that is valid UTF-8
-/// but not ASCII goes to `wide` instead, as UTF-16LE (flag 4): Node makes a string of UTF-16
-/// with a copy but decodes such UTF-8 a byte at a time, and JavaScript makes one string of all
-/// of `wide` and slices it. Such an event has no data part in `text`, and the third number is
-/// where its data ends in `wide` (it starts where the previous one's ended). Otherwise
-/// JavaScript decodes either the whole batch in one `TextDecoder` call or each event's data on
-/// its own, whichever its engine does faster (see `deliver` in `glue.js`).
+/// Text that is not ASCII is where decoding costs most, so some of it goes to `wide` as
+/// UTF-16LE, of which JavaScript makes one string, with a copy, to slice:
+/// - flag 8, large data (see [`holes`]): its long strings are in `wide`, and the data part in
+///   `text` is the skeleton. `ends` holds, per such event, where its original data ends in
+///   `raw` (kept for decode errors), then where each string ends in `wide`; the number of
+///   strings is in the flags from bit 8 up.
+/// - flag 4, any other data that is valid UTF-8 but not ASCII, when the dispatcher decodes each
+///   event's data on its own (Node, which decodes such UTF-8 a byte at a time): all of it is
+///   in `wide`, the event has no data part in `text`, and the third number is where its data
+///   ends in `wide`.
+///
+/// Parts in `wide` and `raw` start where the previous one ended.
 #[derive(Default)]
 struct Batch {
     text: Buf,
     wide: Buf,
+    raw: Buf,
+    ends: Vec<u32>,
     meta: Vec<u32>,
 }
 
@@ -135,9 +148,41 @@ impl Batch {
         }
     }
 
+    /// Pushes the long strings of `data` to `wide` and its skeleton as the data part, or
+    /// returns None, with nothing pushed, when it has no long string that can be cut out.
+    /// Returns how many were.
+    fn push_holes(&mut self, data: &[u8]) -> Option<u32> {
+        let found = holes::long_strings(data, holes::MIN_STRING)?;
+        let first = self.ends.len();
+        self.ends.push(0);
+        let mut cut = Vec::with_capacity(found.len());
+        for hole in found {
+            let dst = self.wide.room(utf16::room(hole.len()));
+            // A string the transcoder refuses stays in the skeleton, for JSON.parse to judge.
+            if let Some(n) = utf16::transcode_json(&data[hole.clone()], dst) {
+                self.wide.len += n;
+                self.ends.push(self.wide.len as u32);
+                cut.push(hole);
+            }
+        }
+        if cut.is_empty() {
+            self.ends.truncate(first);
+            return None;
+        }
+        let text = &mut self.text;
+        holes::write_skeleton(data, &cut, |part| text.extend(part));
+        self.meta.push(self.text.len as u32);
+        self.text.extend(b"\r");
+        self.raw.extend(data);
+        self.ends[first] = self.raw.len as u32;
+        Some(cut.len() as u32)
+    }
+
     fn clear(&mut self) {
         self.text.len = 0;
         self.wide.len = 0;
+        self.raw.len = 0;
+        self.ends.clear();
         self.meta.clear();
     }
 }
@@ -205,13 +250,19 @@ impl Handler for JsHandler {
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
         let data = event.data_bytes;
-        let wide = self.decode_each && !data.is_ascii() && b.push_wide(data);
-        if !wide {
+        let mut flags = u32::from(update) | (u32::from(event.id.is_some()) << 1);
+        let ascii = data.is_ascii();
+        if let Some(cut) = (data.len() >= holes::MIN_DATA && !ascii)
+            .then(|| b.push_holes(data))
+            .flatten()
+        {
+            flags |= 8 | (cut << 8);
+        } else if self.decode_each && !ascii && b.push_wide(data) {
+            flags |= 4;
+        } else {
             b.push(data);
         }
-        b.meta.push(
-            u32::from(update) | (u32::from(event.id.is_some()) << 1) | (u32::from(wide) << 2),
-        );
+        b.meta.push(flags);
     }
 
     fn flush(&self) -> Flushed {
@@ -229,6 +280,9 @@ impl Handler for JsHandler {
             (batch.meta.len() / 4) as u32,
             wide,
             wide_len,
+            batch.raw.raw().0,
+            batch.ends.as_ptr() as u32,
+            batch.ends.len() as u32,
         );
         let flushed = Flushed {
             stop: ended & 1 == 1,

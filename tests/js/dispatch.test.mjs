@@ -12,35 +12,51 @@ const enc = new TextEncoder();
 
 /**
  * Writes a batch into a fresh "wasm memory" as Rust would for that way of decoding; returns
- * [memory, deliver arguments].
+ * [memory, deliver arguments]. An event with `strings` is a large one cut up by Rust: its data
+ * part is `skeleton`, and `data` is its original text.
  */
 function batch(events, decodeEach) {
   const bytes = [];
   const meta = [];
   const wide = [];
+  const raw = [];
+  const ends = [];
   const put = (part) => {
     bytes.push(...(typeof part === "string" ? enc.encode(part) : part));
     meta.push(bytes.length);
     bytes.push(13);
   };
+  const putWide = (text) => {
+    for (let k = 0; k < text.length; k++) wide.push(text.charCodeAt(k) & 0xff, text.charCodeAt(k) >> 8);
+    return wide.length;
+  };
   for (const e of events) {
     put(e.type);
     put(e.id ?? "");
-    const utf16 = decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data);
-    if (utf16) {
-      for (let k = 0; k < e.data.length; k++) wide.push(e.data.charCodeAt(k) & 0xff, e.data.charCodeAt(k) >> 8);
-      meta.push(wide.length);
+    let flags = (e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0);
+    if (e.strings) {
+      put(e.skeleton);
+      raw.push(...enc.encode(e.data));
+      ends.push(raw.length, ...e.strings.map(putWide));
+      flags |= 8 | (e.strings.length << 8);
+    } else if (decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data)) {
+      meta.push(putWide(e.data));
+      flags |= 4;
     } else put(e.data);
-    meta.push((e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0) | (utf16 ? 4 : 0));
+    meta.push(flags);
   }
-  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + 8) };
+  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + raw.length + 4 * ends.length + 16) };
   const ptr = 16;
   new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
   const metaPtr = (ptr + bytes.length + 3) & ~3;
   new Uint32Array(memory.buffer, metaPtr, meta.length).set(meta);
   const widePtr = metaPtr + 4 * meta.length;
   new Uint8Array(memory.buffer, widePtr, wide.length).set(wide);
-  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length]];
+  const endsPtr = (widePtr + wide.length + 3) & ~3;
+  new Uint32Array(memory.buffer, endsPtr, ends.length).set(ends);
+  const rawPtr = endsPtr + 4 * ends.length;
+  new Uint8Array(memory.buffer, rawPtr, raw.length).set(raw);
+  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length, rawPtr, endsPtr, ends.length]];
 }
 
 function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
@@ -66,6 +82,13 @@ const EVENTS = [
   { type: "agent.message", id: "e6", data: `{"content":"${text}"}` },
   { type: "agent.message", id: "e7", data: [...enc.encode('{"content":"'), 0xe3, 0x81, ...enc.encode('x"}')] },
   { type: "agent.message", id: "e8", data: "\ufeff{}" },
+  // Large events cut up by Rust: strings put back, and the original text in decode errors.
+  {
+    type: "agent.message", id: "h1", data: `{"a":"${text}","b":[{"c":"${text}\\n"}],"k":"short"}`,
+    skeleton: '{"a":"\\u00000","b":[{"c":"\\u00001"}],"k":"short"}', strings: [text, text + "\n"],
+  },
+  { type: "agent.message", id: "h2", data: `{"a":"${text}",}`, skeleton: '{"a":"\\u00000",}', strings: [text] },
+  { type: "agent.message", id: "h3", data: `"${text}"`, skeleton: '"\\u00000"', strings: [text] },
   { type: "agent.message", id: "", data: '{"multi":\n"line"}' },
   { type: "session.thread_status_terminated", id: "e9", data: "{}" },
   { type: "agent.message", id: "e10", data: '{"after":"the end"}' },
@@ -75,7 +98,7 @@ for (const decodeEach of [true, false]) {
   test(`${decodeEach ? "each event decoded on its own" : "the whole batch decoded at once"}: what is delivered`, () => {
     const r = run(decodeEach, EVENTS);
     assert.equal(r.stop, true, "the terminal event stops the stream");
-    assert.equal(r.handled, 11, "handed over or reported: everything up to the terminal event");
+    assert.equal(r.handled, 14, "handed over or reported: everything up to the terminal event");
     assert.equal(r.after, -1, "no delivery in progress");
     assert.deepEqual(r.seen.map(([e]) => [e.type, e.id]), [
       ["agent.message", "e1"],
@@ -84,20 +107,24 @@ for (const decodeEach of [true, false]) {
       [7, "own"],
       ["agent.message", "e6"],
       ["agent.message", "e7"],
+      ["agent.message", "h1"],
       ["agent.message", ""],
       ["session.thread_status_terminated", "e9"],
     ]);
     assert.equal(r.seen[3][0].type, 7, "a type that is not a string is left as the JSON has it");
-    assert.deepEqual(r.seen.map(([, u]) => u), [false, false, false, true, false, false, false, false]);
-    assert.deepEqual(r.typed, ["e1", "e2", "own", "e6", "e7", ""], "typed listeners go by the SSE type when the JSON type is not a string");
+    assert.deepEqual(r.seen.map(([, u]) => u), [false, false, false, true, false, false, false, false, false]);
+    assert.deepEqual(r.typed, ["e1", "e2", "own", "e6", "e7", "h1", ""], "typed listeners go by the SSE type when the JSON type is not a string");
+    assert.deepEqual(r.seen[6][0], { a: text, b: [{ c: text + "\n" }], k: "short", id: "h1", type: "agent.message" }, "strings put back, only where they were cut out");
     assert.equal(r.seen[4][0].content, text);
     assert.equal(r.seen[5][0].content, "\ufffdx", "an invalid sequence becomes U+FFFD");
-    assert.deepEqual(r.seen[6][0].multi, "line");
+    assert.deepEqual(r.seen[7][0].multi, "line");
     assert.deepEqual(r.errors, [
       { type: "agent.message", id: "e3", raw: "not json", notObject: false },
       { type: "x.y", id: "e4", raw: "[1,2]", notObject: true },
       { type: "agent.message", id: "e8", raw: "\ufeff{}", notObject: false },
-    ], "a leading U+FEFF is data, not a byte order mark to drop");
+      { type: "agent.message", id: "h2", raw: `{"a":"${text}",}`, notObject: false },
+      { type: "agent.message", id: "h3", raw: `"${text}"`, notObject: true },
+    ], "a leading U+FEFF is data; a cut-up event's error shows its original text");
   });
 }
 
