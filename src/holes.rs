@@ -14,7 +14,8 @@
 //!   refuses control characters, invalid escapes and invalid UTF-8), so the skeleton parses
 //!   if and only if the original does, and to the same value once the strings are put back.
 //! - No other string of the skeleton can start with U+0000: there are no holes at all when the
-//!   JSON contains the text `\u0000`, and a raw U+0000 is not valid JSON anywhere.
+//!   skeleton would contain the text `\u0000`, and a raw U+0000 is not valid JSON anywhere. (In
+//!   a hole it is just a character of the string put back, which the reviver does not visit.)
 //! - Object keys are never holes (the reviver sees values only).
 //!
 //! When the skeleton does not parse, or is not an object, the decode error is built from the
@@ -30,12 +31,9 @@ pub(crate) const MIN_DATA: usize = 4096;
 pub(crate) const MIN_STRING: usize = 1024;
 
 /// The contents of the string values of `json` that are at least `min` bytes long, in order.
-/// None when there are none, or when `json` contains the text `\u0000`.
+/// None when there are none, or when the rest of `json` contains the text `\u0000`.
 pub(crate) fn long_strings(json: &[u8], min: usize) -> Option<Vec<Range<usize>>> {
-    if memchr::memmem::find(json, br"\u0000").is_some() {
-        return None;
-    }
-    let mut holes = Vec::new();
+    let mut holes: Vec<Range<usize>> = Vec::new();
     let mut i = 0;
     while let Some(open) = memchr::memchr(b'"', &json[i..]) {
         let start = i + open + 1;
@@ -52,6 +50,17 @@ pub(crate) fn long_strings(json: &[u8], min: usize) -> Option<Vec<Range<usize>>>
         if end - start >= min && !is_key(&json[i..]) {
             holes.push(start..end);
         }
+    }
+    // The text `\u0000` matters only where it stays in the skeleton: between the holes (it
+    // cannot straddle a hole's quote). Inside a hole it is just the character U+0000, put back
+    // as a string the reviver does not look into.
+    let gaps_start = [0].into_iter().chain(holes.iter().map(|h| h.end));
+    let gaps_end = holes.iter().map(|h| h.start).chain([json.len()]);
+    if gaps_start
+        .zip(gaps_end)
+        .any(|(start, end)| memchr::memmem::find(&json[start..end], br"\u0000").is_some())
+    {
+        return None;
     }
     (!holes.is_empty()).then_some(holes)
 }
@@ -138,8 +147,16 @@ mod tests {
 
     #[test]
     fn no_holes_when_the_text_has_its_own_nul_escape() {
-        assert_eq!(long_strings(br#"{"a":"0123456789","b":"\u0000"}"#, 5), None);
+        assert_eq!(long_strings(br#"{"a":"0123456789","b":"\u0000"}"#, 7), None);
+        // Else "b" would be taken for the first hole.
+        let json = br#"{"a":"0123456789","b":"\u00000"}"#;
+        assert_eq!(rebuilt(json, 8), serde_json::from_slice(json).ok());
+        assert_eq!(long_strings(br#"{"\u0000":"0123456789"}"#, 5), None);
         assert!(long_strings(br#"{"a":"0123456789","b":"\u0001"}"#, 5).is_some());
+        // Inside a hole it is only a character of the string.
+        let json = br#"{"a":"\u0000123456789","b":"x"}"#;
+        assert_eq!(long_strings(json, 10).map(|h| h.len()), Some(1));
+        assert_eq!(rebuilt(json, 10), serde_json::from_slice(json).ok());
     }
 
     #[test]
@@ -193,6 +210,7 @@ mod tests {
             "\\u00e9",
             "\\ud83d\\ude00",
             "\\u001f",
+            "\\u0000",
             "{",
             "}",
             ":",

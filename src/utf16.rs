@@ -130,20 +130,19 @@ fn block(v: v::V, high: u32) -> Option<Block> {
     if ge_f0 & FIRST14 != 0 || cont & 1 != 0 {
         return None;
     }
-    let starts = !cont & 0xFFFF;
-    let two = high & !cont & !ge_e0; // 0xC0..=0xDF
-    let three = ge_e0 & !ge_f0; // 0xE0..=0xEF
-                                // The last character that starts in bytes 0..=13 ends the block.
-    let last = 31 - (starts & FIRST14).leading_zeros();
-    let len = 1 + (two >> last & 1) + 2 * (three >> last & 1);
-    let consumed = last + len;
-    let used = (1u32 << consumed) - 1;
+    // Lead bytes of the characters that start in bytes 0..=13.
+    let two = high & !cont & !ge_e0 & FIRST14; // 0xC0..=0xDF
+    let three = ge_e0 & !ge_f0 & FIRST14; // 0xE0..=0xEF
+                                          // They end by byte 15, so the block ends at the first character start from byte 14 on:
+                                          // this depends on one mask only, which keeps the loop's critical path short.
+    let (c14, c15) = (cont >> 14 & 1, cont >> 15 & 1);
+    let consumed = 14 + c14 + (c14 & c15);
     // Continuation bytes exactly after the lead bytes that need them, and nowhere else.
     let needed = ((two | three) << 1) | (three << 2);
-    if (needed ^ cont) & used != 0 {
+    if (needed ^ cont) & (((1 << consumed) - 1) | needed) != 0 {
         return None;
     }
-    let keep = starts & ((2u32 << last) - 1);
+    let keep = !cont & FIRST14;
     // Each byte's next two bytes (zero past the block).
     let (n1, n2) = (next1(v), next2(v));
     // Overlong forms (0xC0 and 0xC1 leads; 0xE0 then below 0xA0) and surrogates (0xED then
