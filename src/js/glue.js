@@ -420,19 +420,24 @@ export class Dispatcher {
   }
 }
 
+/** Whether each event's data is decoded on its own here (see `DECODE_EACH`). */
+export const decodesEach = () => DECODE_EACH;
+
 /**
  * SseParser's events: `bytes` holds each event's type, id, data and last event id, each
  * followed by a CR; `flags` one number per event (2 = has an id, 4 = the last event id is the
- * id, and its own part is empty). Decoded in one call in browsers, event by event in Node
- * (`each`; see `DECODE_EACH`).
+ * id, and its own part is empty, 8 = the data is UTF-16LE in `wide`, ending at the next number
+ * of `ends`, and its own part is empty). Decoded in one call in browsers, event by event in
+ * Node (`each`; see `DECODE_EACH`).
  */
-export function buildEvents(bytes, flags, each = DECODE_EACH) {
-  if (each) return buildEach(bytes, flags);
+export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
+  const wideParts = new WideParts(wide, ends);
+  if (each) return buildEach(bytes, flags, wideParts);
   const parts = utf8.decode(bytes).split("\r");
   const out = new Array(flags.length);
   for (let k = 0, i = 0; k < flags.length; k++, i += 4) {
     const f = flags[k];
-    const type = parts[i], data = parts[i + 2];
+    const type = parts[i], data = f & 8 ? wideParts.next() : parts[i + 2];
     if (f & 2) {
       const id = parts[i + 1];
       out[k] = { type, data, id, lastEventId: f & 4 ? id : parts[i + 3] };
@@ -443,18 +448,35 @@ export function buildEvents(bytes, flags, each = DECODE_EACH) {
   return out;
 }
 
+/** `buildEvents`'s UTF-16 data: one string, made with one copy, sliced in order. */
+class WideParts {
+  constructor(wide, ends) {
+    this.text = wide && wide.length > 0 ? wideText(wide.buffer, wide.byteOffset, wide.length) : "";
+    this.ends = ends;
+    this.at = 0;
+    this.k = 0;
+  }
+
+  next() {
+    const end = this.ends[this.k++];
+    const s = this.text.slice(this.at >> 1, end >> 1);
+    this.at = end;
+    return s;
+  }
+}
+
 /**
  * `buildEvents` in Node: the short type, id and last event id of an event are decoded in one
  * call and split, its data on its own (see `DECODE_EACH`).
  */
-function buildEach(bytes, flags) {
+function buildEach(bytes, flags, wideParts) {
   const out = new Array(flags.length);
   let pos = 0;
   for (let k = 0; k < flags.length; k++) {
     const f = flags[k];
     const typeEnd = bytes.indexOf(13, pos), idEnd = bytes.indexOf(13, typeEnd + 1);
     const dataEnd = bytes.indexOf(13, idEnd + 1), lastEnd = bytes.indexOf(13, dataEnd + 1);
-    const data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
+    const data = f & 8 ? wideParts.next() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
     const head = utf8.decode(bytes.subarray(pos, idEnd));
     const cut = head.indexOf("\r");
     const type = head.slice(0, cut);

@@ -11,6 +11,39 @@ pub use list::{list_thread_events, list_threads, ListIterator};
 pub use parser::SseParser;
 pub use stream::{EventIterator, SessionStream, ThreadStream};
 
+/// Bytes handed to JavaScript, reused from batch to batch: the content is `bytes[..len]`, and what lies
+/// past it is room kept from earlier batches, so that transcoding into it needs no zeroing.
+#[derive(Default)]
+struct Buf {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Buf {
+    /// The `n` bytes after the content, grown as needed.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.bytes.len() < end {
+            self.bytes.resize(end.max(2 * self.bytes.len()), 0);
+        }
+        &mut self.bytes[self.len..end]
+    }
+
+    fn extend(&mut self, part: &[u8]) {
+        self.room(part.len()).copy_from_slice(part);
+        self.len += part.len();
+    }
+
+    fn content(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Where the content is in wasm memory, and its length (wasm32 memory is at most 4 GiB).
+    fn raw(&self) -> (u32, u32) {
+        (self.bytes.as_ptr() as u32, self.len as u32)
+    }
+}
+
 #[cfg(feature = "dev-panic-hook")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 fn start() {

@@ -2,9 +2,11 @@
 
 use super::error::{invalid, to_js};
 use super::options::string;
+use super::Buf;
 use crate::error::Error;
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
 use crate::transport::js::{call_listener, copy_chunk};
+use crate::utf16;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,7 +14,9 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(module = "/src/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = buildEvents)]
-    fn build_events(bytes: &[u8], flags: &[u8]) -> Array;
+    fn build_events(bytes: &[u8], flags: &[u8], wide: &[u8], ends: &[u32]) -> Array;
+    #[wasm_bindgen(js_name = decodesEach)]
+    fn decodes_each() -> bool;
 }
 
 /// A push-based `text/event-stream` parser: `push(chunk)` returns the events completed by the
@@ -27,19 +31,43 @@ pub struct SseParser {
     buf: Vec<u8>,
     batch: Vec<u8>,
     flags: Vec<u8>,
+    /// UTF-16 data, in Node only (see `Batch` in `stream.rs`).
+    wide: Option<Buf>,
+    ends: Vec<u32>,
 }
 
 /// Collects one push's events for one crossing into JavaScript: type, id, data and last
 /// event id as UTF-8, each followed by CR (which never occurs in an SSE field), and a flag
-/// byte per event.
+/// byte per event. With `wide` (Node), data that is valid UTF-8 but not ASCII goes there as
+/// UTF-16LE instead (flag 8; its own part is empty), ending where `ends` says.
 struct Collect<'a> {
     batch: &'a mut Vec<u8>,
     flags: &'a mut Vec<u8>,
+    wide: Option<&'a mut Buf>,
+    ends: &'a mut Vec<u32>,
     on_comment: Option<&'a Function>,
     errors: Vec<Error>,
 }
 
 impl Collect<'_> {
+    /// Pushes `data` to `wide`, if there is one and it is valid UTF-8 but not ASCII.
+    fn push_wide(&mut self, data: &[u8]) -> bool {
+        let Some(wide) = self.wide.as_deref_mut() else {
+            return false;
+        };
+        if data.is_ascii() {
+            return false;
+        }
+        match utf16::transcode(data, wide.room(utf16::room(data.len()))) {
+            Some(n) => {
+                wide.len += n;
+                self.ends.push(wide.len as u32);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn push(&mut self, part: &[u8]) {
         self.batch.extend_from_slice(part);
         self.batch.push(b'\r');
@@ -50,7 +78,8 @@ impl Sink for Collect<'_> {
     fn on_event(&mut self, e: EventRef<'_>) {
         self.push(e.event_type.as_bytes());
         self.push(e.id.unwrap_or("").as_bytes());
-        self.push(e.data_bytes);
+        let wide = self.push_wide(e.data_bytes);
+        self.push(if wide { b"" } else { e.data_bytes });
         let same = e.id == Some(e.last_event_id);
         self.push(if same {
             b""
@@ -58,7 +87,7 @@ impl Sink for Collect<'_> {
             e.last_event_id.as_bytes()
         });
         self.flags
-            .push((u8::from(e.id.is_some()) << 1) | (u8::from(same) << 2));
+            .push((u8::from(e.id.is_some()) << 1) | (u8::from(same) << 2) | (u8::from(wide) << 3));
     }
     fn on_comment(&mut self, text: &str) {
         if let Some(f) = self.on_comment {
@@ -122,6 +151,8 @@ impl SseParser {
             buf: Vec::new(),
             batch: Vec::new(),
             flags: Vec::new(),
+            wide: decodes_each().then(Buf::default),
+            ends: Vec::new(),
         })
     }
 
@@ -135,9 +166,15 @@ impl SseParser {
         }
         self.batch.clear();
         self.flags.clear();
+        self.ends.clear();
+        if let Some(wide) = &mut self.wide {
+            wide.len = 0;
+        }
         let mut sink = Collect {
             batch: &mut self.batch,
             flags: &mut self.flags,
+            wide: self.wide.as_mut(),
+            ends: &mut self.ends,
             on_comment: self.on_comment.as_ref(),
             errors: Vec::new(),
         };
@@ -146,7 +183,8 @@ impl SseParser {
         let events = if self.flags.is_empty() {
             Array::new()
         } else {
-            build_events(&self.batch, &self.flags)
+            let wide = self.wide.as_ref().map_or(&[][..], Buf::content);
+            build_events(&self.batch, &self.flags, wide, &self.ends)
         };
         let sink = Collected { events, errors };
         if let Some(first) = sink.errors.first() {
