@@ -85,7 +85,7 @@ pub(crate) fn write_skeleton(json: &[u8], holes: &[Range<usize>], mut out: impl 
     out(&json[at..]);
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::utf16::{room, transcode_json};

@@ -450,7 +450,7 @@ mod v {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{room, transcode};
     use proptest::prelude::*;

@@ -371,3 +371,57 @@ async fn online_skips_the_remaining_backoff_delay() {
     );
     assert_eq!(requests_to("/stream").await.len(), 2);
 }
+
+/// Large text that is not ASCII, with escapes, through the JavaScript class as a browser runs
+/// it: its long strings are cut out in wasm and put back after `JSON.parse` of the rest
+/// (src/holes.rs), with the whole chunk decoded at once (glue.js `deliverBatch`).
+#[wasm_bindgen_test]
+async fn js_class_delivers_large_non_ascii_text_intact() {
+    let (sid, tid) = session_with_thread().await;
+    let text = "調査結果を\"まとめ\"ました。\n😀 é \\ tab\t ".repeat(300);
+    let body = serde_json::json!({
+        "type": "agent.message",
+        "content": [{ "type": "text", "text": text }],
+    })
+    .to_string();
+    assert!(body.len() > 10_000);
+    control(
+        "POST",
+        &format!("/sessions/{sid}/threads/{tid}/events"),
+        Some(&body),
+    )
+    .await;
+    let stream = threadtail::ThreadStream::new(obj(&[
+        ("baseUrl", format!("{}/v1", server()).into()),
+        ("sessionId", sid.as_str().into()),
+        ("threadId", tid.as_str().into()),
+        ("token", TOKEN.into()),
+    ]))
+    .unwrap();
+    let seen = Array::new();
+    let push = seen.clone();
+    let on_event = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        push.push(&e);
+    });
+    let _off = stream.on_event(on_event.as_ref().unchecked_ref::<Function>().clone());
+    let mut message = None;
+    for _ in 0..100 {
+        message = seen.iter().find(|e| get_str(e, "type") == "agent.message");
+        if message.is_some() {
+            break;
+        }
+        sleep(50).await;
+    }
+    stream.close();
+    let message = message.expect("the agent.message arrives");
+    let content = Reflect::get(&message, &"content".into()).unwrap();
+    let first = Reflect::get(&content, &0.into()).unwrap();
+    let got = get_str(&first, "text");
+    assert!(
+        got == text,
+        "the text differs: {} chars, {:?}...",
+        got.chars().count(),
+        got.chars().take(20).collect::<String>()
+    );
+    assert_eq!(get_str(&first, "type"), "text");
+}
