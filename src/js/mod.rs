@@ -34,6 +34,15 @@ impl Buf {
         self.len += part.len();
     }
 
+    /// Empties it, keeping up to 1 MiB of room: a huge event does not pin its size for the
+    /// life of the stream.
+    fn clear(&mut self) {
+        self.len = 0;
+        if self.bytes.len() > 1 << 20 {
+            self.bytes = Vec::new();
+        }
+    }
+
     fn content(&self) -> &[u8] {
         &self.bytes[..self.len]
     }

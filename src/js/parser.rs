@@ -168,7 +168,7 @@ impl SseParser {
         self.flags.clear();
         self.ends.clear();
         if let Some(wide) = &mut self.wide {
-            wide.len = 0;
+            wide.clear();
         }
         let mut sink = Collect {
             batch: &mut self.batch,

@@ -151,9 +151,9 @@ impl Batch {
     }
 
     fn clear(&mut self) {
-        self.text.len = 0;
-        self.wide.len = 0;
-        self.raw.len = 0;
+        self.text.clear();
+        self.wide.clear();
+        self.raw.clear();
         self.ends.clear();
         self.meta.clear();
     }
