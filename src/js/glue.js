@@ -146,11 +146,14 @@ export function parsePage(text) {
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
- * Node's `Buffer`, for data that Rust handed over as UTF-16LE (flag 4: valid UTF-8 that is not
- * ASCII, when each event's data is decoded on its own). Node makes a string of UTF-16 with a
- * copy, while its UTF-8 decoder goes a byte at a time past the first non-ASCII byte.
+ * Node's `Buffer` (in Node only: a browser bundle may carry a slow copy of it), which makes a
+ * string of UTF-16LE bytes with one copy, while Node's UTF-8 decoder goes a byte at a time past
+ * the first non-ASCII byte.
  */
-const NodeBuffer = typeof globalThis.Buffer?.from === "function" ? globalThis.Buffer : null;
+const NodeBuffer =
+  typeof globalThis.process?.versions?.node === "string" && typeof globalThis.Buffer?.from === "function"
+    ? globalThis.Buffer
+    : null;
 
 /** `src[start..end]`: a slice of a string, or the text of a slice of bytes. */
 const part = (src, start, end) => (typeof src === "string" ? src.slice(start, end) : utf8.decode(src.subarray(start, end)));
@@ -162,7 +165,7 @@ const part = (src, start, end) => (typeof src === "string" ? src.slice(start, en
  * costs about a microsecond per call, so one call per batch is about 2.5x faster there on
  * small events.
  */
-const DECODE_EACH = typeof globalThis.process?.versions?.node === "string" && NodeBuffer !== null;
+const DECODE_EACH = NodeBuffer !== null;
 
 /** UTF-16LE bytes of wasm memory as a string: one copy in Node, a decoder call elsewhere. */
 const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
