@@ -1,20 +1,21 @@
 //! UTF-8 to UTF-16LE transcoding, 14-16 bytes at a time with WebAssembly SIMD.
 //!
-//! Node builds a string from UTF-16 with a plain copy, but decodes UTF-8 that is not ASCII a
-//! byte at a time; transcoding here first makes an event's text several times cheaper to hand
-//! over (see `LARGE_DATA` and `decodeData` in the JavaScript glue).
+//! JavaScript engines make a string from UTF-16 with a copy (Node) or a simple loop (browsers),
+//! but decode UTF-8 that is not ASCII a byte at a time; transcoding here first makes text several
+//! times cheaper to hand over (see `Batch` in `js/stream.rs` and [`crate::holes`]).
 //!
 //! Each 16-byte block is classified with a few vector compares into bit masks (one bit per
 //! byte). A block of ASCII is widened as is. Otherwise the block must start on a character
 //! boundary and hold characters of one to three bytes: every byte position gets the code unit a
 //! character starting there would have, and the positions that do start one (up to byte 13, so
-//! that the character's bytes are all in the block) are packed together with a shuffle from a
-//! table. The masks also check the UTF-8: continuation bytes exactly where a lead byte needs
+//! that the character's bytes are all in the block; the block ends at the first start from byte
+//! 14 on) are packed together with a shuffle from a table. The masks also check the UTF-8: continuation bytes exactly where a lead byte needs
 //! them, no overlong form, no surrogate. Anything else (4-byte characters, the last bytes of
 //! the input) goes through a plain per-character path.
 //!
 //! Invalid UTF-8 is not transcoded at all: [`transcode`] reports it, so that the caller keeps
 //! the bytes and the decoder it would have used replaces the bad sequences as the SSE spec says.
+//! [`transcode_json`] does the same for the content of a JSON string, escapes decoded.
 //!
 //! The block code is written once against the few vector operations of [`v`], which are
 //! WebAssembly SIMD instructions on `wasm32` with `simd128` and a plain per-lane model
