@@ -173,25 +173,30 @@ const wideText = (buffer, ptr, len) =>
   NodeBuffer !== null ? NodeBuffer.from(buffer, ptr, len).toString("utf16le") : utf16.decode(new Uint8Array(buffer, ptr, len));
 
 /**
- * The parts of a batch outside its text, taken in order by its events: UTF-16 data (flag 4)
- * and long strings (flag 8), all in one string made with one copy, and the original data of
- * flag-8 events, decoded only for a decode error. `ends` holds, per flag-8 event, where its
- * original data ends in `raw`, then where each of its strings ends in `wide`.
+ * The parts of a batch outside its text, taken in order by its events (see `Batch` in
+ * `stream.rs`): UTF-16 data (flag 4), all of it made into one string and sliced; the long
+ * strings of flag-8 events, each made on its own when its event is handled (so that a kept
+ * event keeps nothing else alive); and the original data of flag-8 events, decoded only for a
+ * decode error. `ends` holds, per flag-8 event, where its original data ends in `raw`, then
+ * where each of its strings ends in `long`.
  */
 class Parts {
-  constructor(memory, wide, wideLen, raw, ends, endsLen) {
+  constructor(memory, wide, wideLen, long, raw, ends, endsLen) {
     this.memory = memory;
     this.wide = wideLen > 0 ? wideText(memory.buffer, wide, wideLen) : "";
     this.wideAt = 0;
-    // Copied out: a listener may grow the memory, which detaches views.
+    // Copied out: a listener may grow the memory, which detaches views. The parts themselves
+    // stay where they are until the delivery is over.
     this.ends = endsLen > 0 ? new Uint32Array(memory.buffer, ends, endsLen).slice() : null;
     this.endsAt = 0;
+    this.long = long;
+    this.longAt = 0;
     this.raw = raw;
     this.rawAt = 0;
     this.lastRaw = [0, 0];
   }
 
-  /** The next UTF-16 part, which ends at byte `end` of `wide`. */
+  /** The next UTF-16 data (flag 4), which ends at byte `end` of `wide`. */
   next(end) {
     const s = this.wide.slice(this.wideAt >> 1, end >> 1);
     this.wideAt = end;
@@ -203,7 +208,11 @@ class Parts {
     const ends = this.ends;
     const rawEnd = ends[this.endsAt];
     const strings = new Array(n);
-    for (let h = 0; h < n; h++) strings[h] = this.next(ends[this.endsAt + 1 + h]);
+    for (let h = 0; h < n; h++) {
+      const end = ends[this.endsAt + 1 + h];
+      strings[h] = wideText(this.memory.buffer, this.long + this.longAt, end - this.longAt);
+      this.longAt = end;
+    }
     this.endsAt += 1 + n;
     this.lastRaw = [this.raw + this.rawAt, rawEnd - this.rawAt];
     this.rawAt = rawEnd;
@@ -268,15 +277,15 @@ export class Dispatcher {
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
    * their CR) and its flags: 1 = update, 2 = has an id, 4 = its data is UTF-16LE in `wide` and
-   * has no part of its own, 8 = its data part is a skeleton whose long strings are in `wide`
+   * has no part of its own, 8 = its data part is a skeleton whose long strings are in `long`
    * (`ends` and `raw` say where; see `Batch` in `stream.rs` and `Parts`).
    * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
    * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
-  deliver(ptr, len, metaPtr, count, wide, wideLen, raw, ends, endsLen) {
+  deliver(ptr, len, metaPtr, count, wide, wideLen, long, raw, ends, endsLen) {
     this.handled = 0;
     try {
-      const parts = new Parts(this.memory, wide, wideLen, raw, ends, endsLen);
+      const parts = new Parts(this.memory, wide, wideLen, long, raw, ends, endsLen);
       const stop = this.decodeEach
         ? this.deliverEach(ptr, len, metaPtr, count, parts)
         : this.deliverBatch(ptr, len, metaPtr, count, parts);

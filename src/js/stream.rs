@@ -41,6 +41,7 @@ extern "C" {
         count: u32,
         wide: u32,
         wide_len: u32,
+        long: u32,
         raw: u32,
         ends: u32,
         ends_len: u32,
@@ -64,22 +65,25 @@ extern "C" {
 /// one `TextDecoder` call or each event's data on its own, whichever its engine does faster
 /// (see `deliver` in `glue.js`).
 ///
-/// Text that is not ASCII is where decoding costs most, so some of it goes to `wide` as
-/// UTF-16LE, of which JavaScript makes one string, with a copy, to slice:
-/// - flag 8, large data (see [`holes`]): its long strings are in `wide`, and the data part in
+/// Text that is not ASCII is where decoding costs most, so some of it is handed over as
+/// UTF-16LE, which JavaScript makes into strings with a copy or a simple loop:
+/// - flag 8, large data (see [`holes`]): its long strings are in `long`, and the data part in
 ///   `text` is the skeleton. `ends` holds, per such event, where its original data ends in
-///   `raw` (kept for decode errors), then where each string ends in `wide`; the number of
-///   strings is in the flags from bit 8 up.
+///   `raw` (kept for decode errors), then where each string ends in `long`; the number of
+///   strings is in the flags from bit 8 up. Each string is made on its own, so an event kept
+///   by the application keeps nothing else alive.
 /// - flag 4, any other data that is valid UTF-8 but not ASCII, when the dispatcher decodes each
-///   event's data on its own (Node, which decodes such UTF-8 a byte at a time): all of it is
-///   in `wide`, the event has no data part in `text`, and the third number is where its data
-///   ends in `wide`.
+///   event's data on its own (Node, which decodes such UTF-8 a byte at a time): it is in
+///   `wide`, the event has no data part in `text`, and the third number is where its data ends
+///   in `wide`. JavaScript makes one string of all of `wide` and slices it (`JSON.parse` copies
+///   what it keeps).
 ///
-/// Parts in `wide` and `raw` start where the previous one ended.
+/// Parts in `wide`, `long` and `raw` start where the previous one ended.
 #[derive(Default)]
 struct Batch {
     text: Buf,
     wide: Buf,
+    long: Buf,
     raw: Buf,
     ends: Vec<u32>,
     meta: Vec<u32>,
@@ -120,7 +124,7 @@ impl Batch {
         }
     }
 
-    /// Pushes the long strings of `data` to `wide` and its skeleton as the data part, or
+    /// Pushes the long strings of `data` to `long` and its skeleton as the data part, or
     /// returns None, with nothing pushed, when it has no long string that can be cut out.
     /// Returns how many were.
     fn push_holes(&mut self, data: &[u8]) -> Option<u32> {
@@ -129,11 +133,11 @@ impl Batch {
         self.ends.push(0);
         let mut cut = Vec::with_capacity(found.len());
         for hole in found {
-            let dst = self.wide.room(utf16::room(hole.len()));
+            let dst = self.long.room(utf16::room(hole.len()));
             // A string the transcoder refuses stays in the skeleton, for JSON.parse to judge.
             if let Some(n) = utf16::transcode_json(&data[hole.clone()], dst) {
-                self.wide.len += n;
-                self.ends.push(self.wide.len as u32);
+                self.long.len += n;
+                self.ends.push(self.long.len as u32);
                 cut.push(hole);
             }
         }
@@ -153,6 +157,7 @@ impl Batch {
     fn clear(&mut self) {
         self.text.clear();
         self.wide.clear();
+        self.long.clear();
         self.raw.clear();
         self.ends.clear();
         self.meta.clear();
@@ -252,6 +257,7 @@ impl Handler for JsHandler {
             (batch.meta.len() / 4) as u32,
             wide,
             wide_len,
+            batch.long.raw().0,
             batch.raw.raw().0,
             batch.ends.as_ptr() as u32,
             batch.ends.len() as u32,

@@ -3,7 +3,8 @@
 // browsers) must deliver the same events and the same decode errors. The batches are laid out
 // as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
 // and four numbers per event (where each part ends, then the flags). When each event is decoded
-// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own (flag 4).
+// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own (flag 4);
+// the long strings cut out of large events (flag 8) are in another.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Dispatcher } from "../../src/js/glue.js";
@@ -19,6 +20,7 @@ function batch(events, decodeEach) {
   const bytes = [];
   const meta = [];
   const wide = [];
+  const long = [];
   const raw = [];
   const ends = [];
   const put = (part) => {
@@ -26,9 +28,9 @@ function batch(events, decodeEach) {
     meta.push(bytes.length);
     bytes.push(13);
   };
-  const putWide = (text) => {
-    for (let k = 0; k < text.length; k++) wide.push(text.charCodeAt(k) & 0xff, text.charCodeAt(k) >> 8);
-    return wide.length;
+  const putUtf16 = (to, text) => {
+    for (let k = 0; k < text.length; k++) to.push(text.charCodeAt(k) & 0xff, text.charCodeAt(k) >> 8);
+    return to.length;
   };
   for (const e of events) {
     put(e.type);
@@ -37,15 +39,15 @@ function batch(events, decodeEach) {
     if (e.strings) {
       put(e.skeleton);
       raw.push(...enc.encode(e.data));
-      ends.push(raw.length, ...e.strings.map(putWide));
+      ends.push(raw.length, ...e.strings.map((t) => putUtf16(long, t)));
       flags |= 8 | (e.strings.length << 8);
     } else if (decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data)) {
-      meta.push(putWide(e.data));
+      meta.push(putUtf16(wide, e.data));
       flags |= 4;
     } else put(e.data);
     meta.push(flags);
   }
-  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + raw.length + 4 * ends.length + 16) };
+  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + long.length + raw.length + 4 * ends.length + 16) };
   const ptr = 16;
   new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
   const metaPtr = (ptr + bytes.length + 3) & ~3;
@@ -56,7 +58,9 @@ function batch(events, decodeEach) {
   new Uint32Array(memory.buffer, endsPtr, ends.length).set(ends);
   const rawPtr = endsPtr + 4 * ends.length;
   new Uint8Array(memory.buffer, rawPtr, raw.length).set(raw);
-  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length, rawPtr, endsPtr, ends.length]];
+  const longPtr = rawPtr + raw.length;
+  new Uint8Array(memory.buffer, longPtr, long.length).set(long);
+  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length, longPtr, rawPtr, endsPtr, ends.length]];
 }
 
 function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
