@@ -92,6 +92,18 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
+    /// The UTF-16 code units `transcode_json` makes of a string's content, if it takes it.
+    fn json_units(content: &[u8]) -> Option<Vec<u16>> {
+        let mut dst = vec![0; room(content.len())];
+        let n = transcode_json(content, &mut dst)?;
+        Some(
+            dst[..n]
+                .chunks(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect(),
+        )
+    }
+
     /// The value of the skeleton with its holes put back, as the JavaScript reviver does; or
     /// None when a hole is refused by the transcoder or the skeleton is not JSON.
     fn rebuilt(json: &[u8], min: usize) -> Option<Value> {
@@ -99,13 +111,8 @@ mod tests {
         let mut texts = Vec::new();
         let mut kept = Vec::new();
         for h in holes {
-            let mut dst = vec![0; room(h.len())];
             // A hole the transcoder refuses stays in the skeleton, as in `Batch::push_holes`.
-            if let Some(n) = transcode_json(&json[h.clone()], &mut dst) {
-                let units: Vec<u16> = dst[..n]
-                    .chunks(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect();
+            if let Some(units) = json_units(&json[h.clone()]) {
                 texts.push(String::from_utf16(&units).ok()?);
                 kept.push(h);
             }
@@ -164,12 +171,7 @@ mod tests {
         let json =
             br#"{"t":"line\none \"q\" \\ \/ \b\f\r\t \u00e9\u8abf \ud83d\ude00 lone \udc00 end"}"#;
         let holes = long_strings(json, 1).unwrap();
-        let mut dst = vec![0; room(holes[0].len())];
-        let n = transcode_json(&json[holes[0].clone()], &mut dst).unwrap();
-        let units: Vec<u16> = dst[..n]
-            .chunks(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units = json_units(&json[holes[0].clone()]).unwrap();
         let mut want: Vec<u16> = "line\none \"q\" \\ / \u{8}\u{c}\r\t é調 😀 lone "
             .encode_utf16()
             .collect();
@@ -189,8 +191,7 @@ mod tests {
             b"\xff",
             b"a\\u+123",
         ] {
-            let mut dst = vec![0; room(bad.len())];
-            assert_eq!(transcode_json(bad, &mut dst), None, "{bad:?}");
+            assert_eq!(json_units(bad), None, "{bad:?}");
         }
     }
 

@@ -172,6 +172,21 @@ const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 const wideText = (buffer, ptr, len) =>
   NodeBuffer !== null ? NodeBuffer.from(buffer, ptr, len).toString("utf16le") : utf16.decode(new Uint8Array(buffer, ptr, len));
 
+/** `len` bytes of UTF-16LE as one string, made once and sliced in order. */
+class Slices {
+  constructor(buffer, ptr, len) {
+    this.text = len > 0 ? wideText(buffer, ptr, len) : "";
+    this.at = 0;
+  }
+
+  /** The next part, which ends at byte `end`. */
+  upTo(end) {
+    const s = this.text.slice(this.at >> 1, end >> 1);
+    this.at = end;
+    return s;
+  }
+}
+
 /**
  * The parts of a batch outside its text, taken in order by its events (see `Batch` in
  * `stream.rs`): UTF-16 data (flag 4), all of it made into one string and sliced; the long
@@ -183,8 +198,8 @@ const wideText = (buffer, ptr, len) =>
 class Parts {
   constructor(memory, wide, wideLen, long, raw, ends, endsLen) {
     this.memory = memory;
-    this.wide = wideLen > 0 ? wideText(memory.buffer, wide, wideLen) : "";
-    this.wideAt = 0;
+    // UTF-16 data (flag 4), one part per event.
+    this.wide = new Slices(memory.buffer, wide, wideLen);
     // Copied out: a listener may grow the memory, which detaches views. The parts themselves
     // stay where they are until the delivery is over.
     this.ends = endsLen > 0 ? new Uint32Array(memory.buffer, ends, endsLen).slice() : null;
@@ -194,13 +209,6 @@ class Parts {
     this.raw = raw;
     this.rawAt = 0;
     this.lastRaw = [0, 0];
-  }
-
-  /** The next UTF-16 data (flag 4), which ends at byte `end` of `wide`. */
-  next(end) {
-    const s = this.wide.slice(this.wideAt >> 1, end >> 1);
-    this.wideAt = end;
-    return s;
   }
 
   /** The next flag-8 event's `n` strings. */
@@ -309,7 +317,7 @@ export class Dispatcher {
       const idEnd = text.indexOf("\r", typeEnd + 1);
       let data;
       if (f & 4) {
-        data = parts.next(meta[k + 2]);
+        data = parts.wide.upTo(meta[k + 2]);
         pos = idEnd + 1;
       } else {
         const dataEnd = text.indexOf("\r", idEnd + 1);
@@ -341,7 +349,7 @@ export class Dispatcher {
       const typeStart = start;
       let data;
       if (f & 4) {
-        data = parts.next(dataEnd);
+        data = parts.wide.upTo(dataEnd);
         start = idEnd + 1;
       } else {
         data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
@@ -369,11 +377,11 @@ export class Dispatcher {
         value = JSON.parse(data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));
       } else value = JSON.parse(data);
     } catch {
-      this.decodeError(src, typeStart, typeEnd, idEnd, f & 8 ? parts.original() : data, f, false);
+      this.decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, false);
       return false;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      this.decodeError(src, typeStart, typeEnd, idEnd, f & 8 ? parts.original() : data, f, true);
+      this.decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, true);
       return false;
     }
     let type = value.type;
@@ -390,8 +398,10 @@ export class Dispatcher {
     return this.terminal.has(type);
   }
 
-  decodeError(src, typeStart, typeEnd, idEnd, raw, f, notObject) {
-    this.onDecodeError(part(src, typeStart, typeEnd), f & 2 ? part(src, typeEnd + 1, idEnd) : undefined, raw, notObject);
+  /** Reports `handle`'s event as a decode error, with its original text (see `handle`). */
+  decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, notObject) {
+    const id = f & 2 ? part(src, typeEnd + 1, idEnd) : undefined;
+    this.onDecodeError(part(src, typeStart, typeEnd), id, f & 8 ? parts.original() : data, notObject);
   }
 
   /** Starts buffering events for `for await`. */
@@ -443,13 +453,15 @@ export const decodesEach = () => DECODE_EACH;
  * Node (`each`; see `DECODE_EACH`).
  */
 export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
-  const wideParts = new WideParts(wide, ends);
-  if (each) return buildEach(bytes, flags, wideParts);
+  const slices = new Slices(wide.buffer, wide.byteOffset, wide.length);
+  let e = 0;
+  const wideData = () => slices.upTo(ends[e++]);
+  if (each) return buildEach(bytes, flags, wideData);
   const parts = utf8.decode(bytes).split("\r");
   const out = new Array(flags.length);
   for (let k = 0, i = 0; k < flags.length; k++, i += 4) {
     const f = flags[k];
-    const type = parts[i], data = f & 8 ? wideParts.next() : parts[i + 2];
+    const type = parts[i], data = f & 8 ? wideData() : parts[i + 2];
     if (f & 2) {
       const id = parts[i + 1];
       out[k] = { type, data, id, lastEventId: f & 4 ? id : parts[i + 3] };
@@ -460,35 +472,18 @@ export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
   return out;
 }
 
-/** `buildEvents`'s UTF-16 data: one string, made with one copy, sliced in order. */
-class WideParts {
-  constructor(wide, ends) {
-    this.text = wide && wide.length > 0 ? wideText(wide.buffer, wide.byteOffset, wide.length) : "";
-    this.ends = ends;
-    this.at = 0;
-    this.k = 0;
-  }
-
-  next() {
-    const end = this.ends[this.k++];
-    const s = this.text.slice(this.at >> 1, end >> 1);
-    this.at = end;
-    return s;
-  }
-}
-
 /**
  * `buildEvents` in Node: the short type, id and last event id of an event are decoded in one
  * call and split, its data on its own (see `DECODE_EACH`).
  */
-function buildEach(bytes, flags, wideParts) {
+function buildEach(bytes, flags, wideData) {
   const out = new Array(flags.length);
   let pos = 0;
   for (let k = 0; k < flags.length; k++) {
     const f = flags[k];
     const typeEnd = bytes.indexOf(13, pos), idEnd = bytes.indexOf(13, typeEnd + 1);
     const dataEnd = bytes.indexOf(13, idEnd + 1), lastEnd = bytes.indexOf(13, dataEnd + 1);
-    const data = f & 8 ? wideParts.next() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
+    const data = f & 8 ? wideData() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
     const head = utf8.decode(bytes.subarray(pos, idEnd));
     const cut = head.indexOf("\r");
     const type = head.slice(0, cut);

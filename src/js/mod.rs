@@ -34,6 +34,18 @@ impl Buf {
         self.len += part.len();
     }
 
+    /// Appends the UTF-16LE that `convert` (one of `utf16`'s transcoders) makes of `text`, and
+    /// returns where it ends; None, with nothing appended, when `convert` refuses the text.
+    fn push_utf16(
+        &mut self,
+        text: &[u8],
+        convert: fn(&[u8], &mut [u8]) -> Option<usize>,
+    ) -> Option<u32> {
+        let n = convert(text, self.room(crate::utf16::room(text.len())))?;
+        self.len += n;
+        Some(self.len as u32)
+    }
+
     /// Empties it, keeping up to 1 MiB of room: a huge event does not pin its size for the
     /// life of the stream.
     fn clear(&mut self) {

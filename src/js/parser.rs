@@ -58,14 +58,11 @@ impl Collect<'_> {
         if data.is_ascii() {
             return false;
         }
-        match utf16::transcode(data, wide.room(utf16::room(data.len()))) {
-            Some(n) => {
-                wide.len += n;
-                self.ends.push(wide.len as u32);
-                true
-            }
-            None => false,
-        }
+        let Some(end) = wide.push_utf16(data, utf16::transcode) else {
+            return false;
+        };
+        self.ends.push(end);
+        true
     }
 
     fn push(&mut self, part: &[u8]) {

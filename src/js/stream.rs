@@ -113,15 +113,11 @@ impl Batch {
     /// Pushes `data` to `wide` as UTF-16LE; returns false, with nothing pushed, when it is not
     /// valid UTF-8 (it is then pushed as is, and the decoder replaces the bad bytes).
     fn push_wide(&mut self, data: &[u8]) -> bool {
-        let dst = self.wide.room(utf16::room(data.len()));
-        match utf16::transcode(data, dst) {
-            Some(n) => {
-                self.wide.len += n;
-                self.meta.push(self.wide.len as u32);
-                true
-            }
-            None => false,
-        }
+        let Some(end) = self.wide.push_utf16(data, utf16::transcode) else {
+            return false;
+        };
+        self.meta.push(end);
+        true
     }
 
     /// Pushes the long strings of `data` to `long` and its skeleton as the data part, or
@@ -133,11 +129,12 @@ impl Batch {
         self.ends.push(0);
         let mut cut = Vec::with_capacity(found.len());
         for hole in found {
-            let dst = self.long.room(utf16::room(hole.len()));
             // A string the transcoder refuses stays in the skeleton, for JSON.parse to judge.
-            if let Some(n) = utf16::transcode_json(&data[hole.clone()], dst) {
-                self.long.len += n;
-                self.ends.push(self.long.len as u32);
+            if let Some(end) = self
+                .long
+                .push_utf16(&data[hole.clone()], utf16::transcode_json)
+            {
+                self.ends.push(end);
                 cut.push(hole);
             }
         }
@@ -229,10 +226,12 @@ impl Handler for JsHandler {
         let data = event.data_bytes;
         let mut flags = u32::from(update) | (u32::from(event.id.is_some()) << 1);
         let ascii = data.is_ascii();
-        if let Some(cut) = (data.len() >= holes::MIN_DATA && !ascii)
-            .then(|| b.push_holes(data))
-            .flatten()
-        {
+        let cut = if data.len() >= holes::MIN_DATA && !ascii {
+            b.push_holes(data)
+        } else {
+            None
+        };
+        if let Some(cut) = cut {
             flags |= 8 | (cut << 8);
         } else if self.decode_each && !ascii && b.push_wide(data) {
             flags |= 4;
