@@ -70,17 +70,33 @@ impl Streaming {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> io::Result<Streaming> {
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        Self::open_bytes(addr, method, path, &headers, body).await
+    }
+
+    /// Like [`Streaming::open`], with header values given as raw bytes (written as they are,
+    /// e.g. not UTF-8).
+    pub async fn open_bytes(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        body: Option<&[u8]>,
+    ) -> io::Result<Streaming> {
         let mut stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        let mut buf = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n")
+            .into_bytes();
         for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            buf.extend_from_slice(k.as_bytes());
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(v);
+            buf.extend_from_slice(b"\r\n");
         }
         if let Some(b) = body {
-            head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+            buf.extend_from_slice(format!("Content-Length: {}\r\n", b.len()).as_bytes());
         }
-        head.push_str("\r\n");
-        let mut buf = head.into_bytes();
+        buf.extend_from_slice(b"\r\n");
         if let Some(b) = body {
             buf.extend_from_slice(b);
         }
@@ -224,6 +240,23 @@ pub async fn request(
     body: Option<&[u8]>,
 ) -> io::Result<Response> {
     let mut s = Streaming::open(addr, method, path, headers, body).await?;
+    let body = s.read_to_end(Duration::from_secs(10)).await?;
+    Ok(Response {
+        status: s.status,
+        headers: s.headers,
+        body,
+    })
+}
+
+/// Like [`request`], with header values given as raw bytes.
+pub async fn request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: Option<&[u8]>,
+) -> io::Result<Response> {
+    let mut s = Streaming::open_bytes(addr, method, path, headers, body).await?;
     let body = s.read_to_end(Duration::from_secs(10)).await?;
     Ok(Response {
         status: s.status,

@@ -22,6 +22,37 @@ pub enum HistoryMode {
     Tail,
 }
 
+/// How new event ids are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdMode {
+    /// `evt_` + the global sequence number as 32 lowercase hex digits: ordering by id is
+    /// ordering by creation.
+    #[default]
+    Seq,
+    /// `evt_` + a random UUID v4 (lowercase, hyphenated), drawn from the server's seeded
+    /// generator: ids do not sort in creation order.
+    Uuid,
+}
+
+impl IdMode {
+    /// The name used by `--ids` and the control API (`seq`, `uuid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdMode::Seq => "seq",
+            IdMode::Uuid => "uuid",
+        }
+    }
+
+    /// Parses `seq` or `uuid`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "seq" => Some(IdMode::Seq),
+            "uuid" => Some(IdMode::Uuid),
+            _ => None,
+        }
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -43,8 +74,13 @@ pub struct Config {
     pub prefixes: Vec<String>,
     /// Whether `/_control` is mounted.
     pub control: bool,
-    /// Seed of the scenario's pseudo-random choices.
+    /// Seed of the scenario's pseudo-random choices (and of the random event ids).
     pub seed: u64,
+    /// How new event ids are made (start-up value; `/_control/config` can change it).
+    pub ids: IdMode,
+    /// Whether stream connections ignore `Last-Event-ID` and replay the whole history (start-up
+    /// value; `/_control/config` can change it).
+    pub ignore_last_event_id: bool,
     /// Events kept by the live broadcast for slow streams before they lag and re-read from the
     /// store (no command-line option; tests make it small to exercise that path).
     pub broadcast_capacity: usize,
@@ -66,6 +102,8 @@ impl Default for Config {
             prefixes: Vec::new(),
             control: true,
             seed: 1,
+            ids: IdMode::Seq,
+            ignore_last_event_id: false,
             broadcast_capacity: crate::store::DEFAULT_BROADCAST_CAPACITY,
         }
     }
@@ -97,7 +135,11 @@ OPTIONS:
     --static DIR           serve the files of DIR at /
     --prefix PATH          extra mount of the API routes (e.g. /api/v1/cloud); repeatable
     --no-control           do not mount the /_control API
-    --seed N               seed of the scenario (default 1)
+    --seed N               seed of the scenario and of uuid event ids (default 1)
+    --ids seq|uuid         event ids: evt_ + 32 hex digits of the global sequence (sortable),
+                           or evt_ + a random UUID v4 (not sortable) (default seq)
+    --ignore-last-event-id ignore Last-Event-ID on stream connections: always replay the whole
+                           history, then live (a server that does not resume)
     -h, --help             print this help
 
 The first line on stdout is 'listening on http://ADDR'.
@@ -185,6 +227,12 @@ impl Config {
                     let v = value("a number")?;
                     config.seed = v.parse().map_err(|_| format!("--seed: bad number '{v}'"))?;
                 }
+                "--ids" => {
+                    let v = value("seq|uuid")?;
+                    config.ids =
+                        IdMode::parse(&v).ok_or_else(|| format!("--ids: unknown kind '{v}'"))?;
+                }
+                "--ignore-last-event-id" => config.ignore_last_event_id = true,
                 other => return Err(format!("unknown option '{other}' (see --help)")),
             }
         }
@@ -240,6 +288,8 @@ mod tests {
             "--no-control",
             "--seed",
             "7",
+            "--ids=uuid",
+            "--ignore-last-event-id",
         ])
         .unwrap();
         let Cli::Run(c) = cli else {
@@ -255,6 +305,21 @@ mod tests {
         assert_eq!(c.api_bases(), vec!["/v1", "/api/v1/cloud"]);
         assert!(!c.control);
         assert_eq!(c.seed, 7);
+        assert_eq!(c.ids, IdMode::Uuid);
+        assert!(c.ignore_last_event_id);
+    }
+
+    #[test]
+    fn defaults_keep_sequential_ids_and_resume() {
+        let Cli::Run(c) = Config::from_args(Vec::<String>::new()).unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.ids, IdMode::Seq);
+        assert!(!c.ignore_last_event_id);
+        let Cli::Run(c) = Config::from_args(["--ids", "seq"]).unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.ids, IdMode::Seq);
     }
 
     #[test]
@@ -264,6 +329,8 @@ mod tests {
         assert!(Config::from_args(["--bogus"]).is_err());
         assert!(Config::from_args(["--addr"]).is_err());
         assert!(Config::from_args(["--prefix", "/"]).is_err());
+        assert!(Config::from_args(["--ids", "random"]).is_err());
+        assert!(Config::from_args(["--ids"]).is_err());
         assert!(matches!(Config::from_args(["--help"]), Ok(Cli::Help)));
     }
 }

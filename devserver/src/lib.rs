@@ -45,7 +45,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{Config, HistoryMode, Scenario};
+pub use config::{Config, HistoryMode, IdMode, Scenario};
 pub use state::AppState;
 pub use store::Store;
 
@@ -137,10 +137,15 @@ pub async fn serve(config: Config) -> std::io::Result<(SocketAddr, ServerHandle)
     let config = Arc::new(config);
     let state = AppState {
         config: config.clone(),
-        store: Arc::new(Store::new(config.broadcast_capacity)),
+        store: Arc::new(Store::with_ids(
+            config.broadcast_capacity,
+            config.ids,
+            config.seed,
+        )),
         faults: Arc::default(),
         streams: Arc::default(),
         requests: Arc::default(),
+        settings: Arc::new(state::Settings::from_config(&config)),
     };
     let scenario = match config.scenario {
         Scenario::Demo => Some(scenario::start(

@@ -1,7 +1,7 @@
 //! The state shared by every handler: configuration, store, faults, open streams, request log.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -24,6 +24,33 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// Requests received on the API routes.
     pub requests: Arc<RequestLog>,
+    /// Settings the control API can change at run time (besides the store's id mode).
+    pub settings: Arc<Settings>,
+}
+
+/// Run-time settings, initialised from the [`Config`] and changed by `/_control/config`.
+#[derive(Debug, Default)]
+pub struct Settings {
+    ignore_last_event_id: AtomicBool,
+}
+
+impl Settings {
+    /// Settings with the start-up values of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        Settings {
+            ignore_last_event_id: AtomicBool::new(config.ignore_last_event_id),
+        }
+    }
+
+    /// Whether stream connections ignore `Last-Event-ID` (and replay the whole history).
+    pub fn ignore_last_event_id(&self) -> bool {
+        self.ignore_last_event_id.load(Ordering::SeqCst)
+    }
+
+    /// Sets whether stream connections ignore `Last-Event-ID`.
+    pub fn set_ignore_last_event_id(&self, on: bool) {
+        self.ignore_last_event_id.store(on, Ordering::SeqCst);
+    }
 }
 
 /// Tracks open stream connections and can close them all.

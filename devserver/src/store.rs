@@ -1,8 +1,11 @@
 //! Sessions, threads and events in memory, the global sequence, and the live broadcast.
 //!
 //! Invariants:
-//! - every event gets the next global sequence number `seq`, and its id is `evt_` + `seq` as
-//!   32 zero-padded hex digits, so ordering by id is ordering by creation;
+//! - every event gets the next global sequence number `seq`; streams, lists and resume order
+//!   events by `seq` (creation order), never by id;
+//! - an event's id is `evt_` + `seq` as 32 zero-padded hex digits ([`IdMode::Seq`], the
+//!   default: ordering by id is then ordering by creation) or `evt_` + a random UUID v4
+//!   ([`IdMode::Uuid`]: ids do not sort); either way `by_id` maps every id to its `seq`;
 //! - an event is appended and broadcast under the same lock, so the broadcast carries events in
 //!   `seq` order and a receiver subscribed under that lock sees every event appended after its
 //!   snapshot;
@@ -16,7 +19,9 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
+use crate::config::IdMode;
 use crate::errors::ApiError;
+use crate::scenario::Rng;
 use crate::sse;
 use crate::time;
 
@@ -28,7 +33,7 @@ pub const DEFAULT_BROADCAST_CAPACITY: usize = 16_384;
 pub struct StoredEvent {
     /// Global sequence number (1-based, never reused).
     pub seq: u64,
-    /// The event id, `evt_` + hex.
+    /// The event id, `evt_` + hex digits or `evt_` + a UUID (see [`IdMode`]).
     pub id: String,
     /// The event type (SSE `event:` field).
     pub kind: String,
@@ -221,6 +226,10 @@ struct Inner {
     next_seq: u64,
     next_id: u64,
     agents: HashMap<String, String>,
+    /// How new event ids are made.
+    ids: IdMode,
+    /// Draws the random event ids of [`IdMode::Uuid`].
+    rng: Rng,
 }
 
 /// The in-memory store. Cheap to share behind an `Arc`.
@@ -237,8 +246,15 @@ impl Default for Store {
 }
 
 impl Store {
-    /// An empty store whose broadcast keeps `capacity` events for slow receivers.
+    /// An empty store whose broadcast keeps `capacity` events for slow receivers; sequential
+    /// event ids, random ids (once switched on) drawn from seed 1.
     pub fn new(capacity: usize) -> Self {
+        Self::with_ids(capacity, IdMode::Seq, 1)
+    }
+
+    /// An empty store making event ids the `ids` way; random ids are drawn from a generator
+    /// seeded with `seed` (the same seed gives the same ids).
+    pub fn with_ids(capacity: usize, ids: IdMode, seed: u64) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(1));
         Store {
             inner: Mutex::new(Inner {
@@ -250,6 +266,9 @@ impl Store {
                 next_seq: 1,
                 next_id: 1,
                 agents: HashMap::new(),
+                ids,
+                // Salted, so the ids are not the scenario's draws of the same seed.
+                rng: Rng::new(seed ^ 0x0001_D50F_E7E7_5EED),
             }),
             tx,
         }
@@ -259,6 +278,16 @@ impl Store {
         // A panic while holding the lock leaves consistent data (every mutation is a push), so
         // poisoning is ignored.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How new event ids are made.
+    pub fn ids(&self) -> IdMode {
+        self.lock().ids
+    }
+
+    /// Makes events created from now on get ids the `ids` way (existing ids stay).
+    pub fn set_ids(&self, ids: IdMode) {
+        self.lock().ids = ids;
     }
 
     /// Creates a session (idempotent for an existing id) and returns its id.
@@ -409,7 +438,7 @@ impl Store {
         let kind = event_type(&ev.body)?.to_string();
         let mut body = ev.body;
         let seq = inner.next_seq;
-        let id = format!("evt_{seq:032x}");
+        let id = inner.event_id(seq);
         let now = time::now();
 
         // Status events carry `status` (derived from the type when absent) and update the thread.
@@ -581,7 +610,8 @@ impl Store {
         serde_json::json!({ "sessions": sessions })
     }
 
-    /// Removes every session, thread and event. The sequence keeps counting, so ids stay unique.
+    /// Removes every session, thread and event. The sequence keeps counting (and the random
+    /// generator keeps drawing), so ids stay unique. The id mode is kept.
     pub fn reset(&self) {
         let mut inner = self.lock();
         inner.sessions.clear();
@@ -602,6 +632,20 @@ impl Inner {
         let n = self.next_id;
         self.next_id += 1;
         n
+    }
+
+    /// The id of a new event with sequence number `seq`.
+    fn event_id(&mut self, seq: u64) -> String {
+        match self.ids {
+            IdMode::Seq => format!("evt_{seq:032x}"),
+            IdMode::Uuid => loop {
+                // 122 random bits: a repeat is all but impossible, but never reuse a live id.
+                let id = format!("evt_{}", uuid_v4(&mut self.rng));
+                if !self.by_id.contains_key(&id) {
+                    break id;
+                }
+            },
+        }
     }
 
     fn get(&self, seq: u64) -> Option<Arc<StoredEvent>> {
@@ -672,6 +716,21 @@ fn event_type(body: &Map<String, Value>) -> Result<&str, ApiError> {
     }
 }
 
+/// A random UUID v4, lowercase and hyphenated (`xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx`, `Y` one
+/// of `8 9 a b`).
+pub fn uuid_v4(rng: &mut Rng) -> String {
+    let hi = (rng.next_u64() & !0xF000) | 0x4000;
+    let lo = (rng.next_u64() & !(0b11 << 62)) | (0b10 << 62);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
+}
+
 fn push_field(out: &mut String, key: &str, value: &Value) {
     if !out.ends_with('{') {
         out.push(',');
@@ -680,4 +739,78 @@ fn push_field(out: &mut String, key: &str, value: &Value) {
     out.push_str(&serde_json::to_string(key).unwrap_or_default());
     out.push(':');
     out.push_str(&serde_json::to_string(value).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_uuid_v4(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+            && parts
+                .iter()
+                .all(|p| p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            && parts[2].starts_with('4')
+            && parts[3].starts_with(['8', '9', 'a', 'b'])
+    }
+
+    #[test]
+    fn uuid_v4_has_version_and_variant() {
+        let mut rng = Rng::new(7);
+        let ids: Vec<String> = (0..1000).map(|_| uuid_v4(&mut rng)).collect();
+        assert!(ids.iter().all(|u| is_uuid_v4(u)), "{:?}", &ids[..3]);
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+        // Same seed, same ids.
+        assert_eq!(uuid_v4(&mut Rng::new(7)), ids[0]);
+    }
+
+    fn message() -> NewEvent {
+        let mut body = Map::new();
+        body.insert("type".into(), "agent.message".into());
+        NewEvent {
+            body,
+            ..NewEvent::default()
+        }
+    }
+
+    #[test]
+    fn uuid_ids_resolve_and_keep_creation_order() {
+        let store = Store::with_ids(16, IdMode::Uuid, 3);
+        let sid = store.create_session(None);
+        let new = NewThread {
+            agent_name: "A".into(),
+            ..NewThread::default()
+        };
+        let tid = store.create_thread(&sid, new).unwrap().id;
+        let ids: Vec<String> = (0..20)
+            .map(|_| store.append(&sid, &tid, message()).unwrap().id.clone())
+            .collect();
+        assert!(ids
+            .iter()
+            .all(|i| is_uuid_v4(i.strip_prefix("evt_").unwrap())));
+        assert!(!ids.windows(2).all(|w| w[0] < w[1]), "ids sorted: {ids:?}");
+        let scope = Scope::Thread {
+            session_id: sid.clone(),
+            thread_id: tid.clone(),
+        };
+        let listed: Vec<String> = store
+            .events(&scope)
+            .unwrap()
+            .iter()
+            .map(|e| e.id.clone())
+            .collect();
+        assert_eq!(listed, ids);
+        let opened = store.open(&scope, &Start::After(ids[12].clone())).unwrap();
+        let after: Vec<String> = opened.history.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(after, ids[13..]);
+        assert_eq!(store.seq_of(&scope, &ids[5]).unwrap(), 6);
+
+        // Switching back: new events get sequential ids, the uuid ones still resolve.
+        store.set_ids(IdMode::Seq);
+        let ev = store.append(&sid, &tid, message()).unwrap();
+        assert_eq!(ev.id, format!("evt_{:032x}", ev.seq));
+        assert_eq!(store.seq_of(&scope, &ids[19]).unwrap(), 20);
+    }
 }

@@ -57,6 +57,8 @@ pub async fn log_requests(State(state): State<AppState>, req: Request, next: Nex
                 .is_some_and(|r| r.starts_with('/'))
     });
     if is_api && req.method() != axum::http::Method::OPTIONS {
+        // Values are the UTF-8 decoding of the raw bytes (lossy, U+FFFD, where not UTF-8), so
+        // a non-ASCII `Last-Event-ID` shows as the text the stream route decodes.
         let headers: serde_json::Map<String, Value> = req
             .headers()
             .iter()
@@ -131,19 +133,22 @@ fn open_stream(
     authorize(&state, &headers)?;
     let query = Query::parse(raw.as_deref());
     let filter = TypeFilter::from_values(query.all(&["type", "types", "types[]", "type[]"]));
-    let last_event_id = headers
-        .get("last-event-id")
-        .map(|v| {
-            v.to_str()
-                .map(|s| s.trim().to_string())
-                .map_err(|_| ApiError::invalid("Last-Event-ID is not valid text."))
-        })
-        .transpose()?
-        .filter(|s| !s.is_empty());
-    let start = match (last_event_id, state.config.history) {
-        (Some(id), _) => Start::After(id),
-        (None, HistoryMode::Replay) => Start::Replay,
-        (None, HistoryMode::Tail) => Start::Tail,
+    let start = if state.settings.ignore_last_event_id() {
+        // A server that does not resume: any (non-blank) Last-Event-ID, even an unknown or
+        // malformed one, gets the whole history. The request log still has the header.
+        let sent = headers
+            .get("last-event-id")
+            .is_some_and(|v| !trim_sp_tab(v.as_bytes()).is_empty());
+        match (sent, state.config.history) {
+            (true, _) | (false, HistoryMode::Replay) => Start::Replay,
+            (false, HistoryMode::Tail) => Start::Tail,
+        }
+    } else {
+        match (last_event_id(&headers)?, state.config.history) {
+            (Some(id), _) => Start::After(id),
+            (None, HistoryMode::Replay) => Start::Replay,
+            (None, HistoryMode::Tail) => Start::Tail,
+        }
     };
     let opened = state.store.open(&scope, &start)?;
 
@@ -193,6 +198,32 @@ fn open_stream(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(res)
+}
+
+/// Strips ASCII spaces and tabs (only those) from both ends.
+fn trim_sp_tab(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !matches!(c, b' ' | b'\t'));
+    let end = b.iter().rposition(|c| !matches!(c, b' ' | b'\t'));
+    match (start, end) {
+        (Some(s), Some(e)) => &b[s..=e],
+        _ => &[],
+    }
+}
+
+/// The `Last-Event-ID` header: its raw bytes decoded as UTF-8 (browsers and the library send
+/// an id's UTF-8 bytes, one byte per header byte), without surrounding spaces and tabs; `None`
+/// when absent or blank; a 400 when the bytes are not UTF-8.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(trim_sp_tab(v.as_bytes()).to_vec()).map_err(|_| {
+        ApiError::invalid(format!(
+            "Last-Event-ID is not valid UTF-8 (the header must carry the id's UTF-8 bytes): '{}'.",
+            String::from_utf8_lossy(v.as_bytes())
+        ))
+    })?;
+    Ok((!text.is_empty()).then_some(text))
 }
 
 /// Parses `limit` (1..=1000, default 100).
@@ -329,4 +360,35 @@ async fn list_events(
     .to_string();
     body.push_str(tail.trim_start_matches('{'));
     Ok(json_response(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_event_id_is_utf8_of_the_raw_bytes() {
+        let mut h = HeaderMap::new();
+        assert_eq!(last_event_id(&h).unwrap(), None);
+        h.insert(
+            "last-event-id",
+            HeaderValue::from_bytes(" \tevt_日本\t ".as_bytes()).unwrap(),
+        );
+        assert_eq!(last_event_id(&h).unwrap().as_deref(), Some("evt_日本"));
+        // Only ASCII space and tab are trimmed, not other whitespace.
+        h.insert(
+            "last-event-id",
+            HeaderValue::from_bytes("evt_1\u{a0}".as_bytes()).unwrap(),
+        );
+        assert_eq!(last_event_id(&h).unwrap().as_deref(), Some("evt_1\u{a0}"));
+        h.insert("last-event-id", HeaderValue::from_static(" \t "));
+        assert_eq!(last_event_id(&h).unwrap(), None);
+        h.insert(
+            "last-event-id",
+            HeaderValue::from_bytes(b"evt_\xff\xfe").unwrap(),
+        );
+        let err = last_event_id(&h).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("not valid UTF-8"), "{}", err.message);
+    }
 }

@@ -11,8 +11,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::config::IdMode;
 use crate::errors::{json_response, ApiError};
 use crate::faults::FaultSpec;
 use crate::state::AppState;
@@ -48,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_control/disconnect", post(disconnect))
         .route("/_control/reset", post(reset))
         .route("/_control/status", get(status))
+        .route("/_control/config", get(get_config).post(set_config))
         .route_layer(middleware::from_fn(loopback_only))
 }
 
@@ -231,6 +234,11 @@ async fn reset(State(state): State<AppState>) -> Response {
     state.store.reset();
     state.faults.disarm();
     state.requests.clear();
+    // Back to the start-up configuration too.
+    state.store.set_ids(state.config.ids);
+    state
+        .settings
+        .set_ignore_last_event_id(state.config.ignore_last_event_id);
     ok(json!({ "reset": true, "closed": closed }))
 }
 
@@ -240,4 +248,52 @@ async fn status(State(state): State<AppState>) -> Response {
         "last_seq": state.store.last_seq(),
         "armed": state.faults.current().map_or(0, |f| f.count),
     }))
+}
+
+/// The body of `POST /_control/config`: every field optional, unknown fields refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPatch {
+    ids: Option<String>,
+    ignore_last_event_id: Option<bool>,
+}
+
+fn current_config(state: &AppState) -> Value {
+    json!({
+        "ids": state.store.ids().as_str(),
+        "ignore_last_event_id": state.settings.ignore_last_event_id(),
+    })
+}
+
+async fn get_config(State(state): State<AppState>) -> Response {
+    ok(current_config(&state))
+}
+
+async fn set_config(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let patch: ConfigPatch = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        ConfigPatch {
+            ids: None,
+            ignore_last_event_id: None,
+        }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid(format!("Invalid config: {e}")))?
+    };
+    // Validate everything before changing anything.
+    let ids = patch
+        .ids
+        .as_deref()
+        .map(|v| {
+            IdMode::parse(v).ok_or_else(|| {
+                ApiError::invalid(format!("'ids' must be 'seq' or 'uuid', got '{v}'."))
+            })
+        })
+        .transpose()?;
+    if let Some(ids) = ids {
+        state.store.set_ids(ids);
+    }
+    if let Some(on) = patch.ignore_last_event_id {
+        state.settings.set_ignore_last_event_id(on);
+    }
+    Ok(ok(current_config(&state)))
 }

@@ -5,4 +5,5 @@ mod api;
 mod common;
 mod control;
 mod faults;
+mod resume;
 mod stream;
