@@ -36,6 +36,9 @@ pub enum ErrorKind {
     TooLarge,
     /// An option passed by the application is invalid.
     InvalidArgument,
+    /// An event id cannot be sent back as `Last-Event-ID` (too long, or white space at an
+    /// end): the event was delivered, and reconnects resume from the last id that can.
+    UnresumableId,
 }
 
 impl ErrorKind {
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::UnresumableId => "unresumable_id",
         }
     }
 
@@ -201,6 +205,14 @@ pub enum Error {
         /// The configured limit in bytes.
         limit: usize,
     },
+    /// An event id cannot be a resume point. Reported once per stream; never quotes the id.
+    #[error("an event id of {bytes} bytes cannot be sent back as Last-Event-ID ({reason}); the event was delivered, and a reconnect resumes after the last id that can (the events the server re-sends are recognised as duplicates)")]
+    UnresumableId {
+        /// The id's length in UTF-8 bytes.
+        bytes: usize,
+        /// Why it cannot.
+        reason: &'static str,
+    },
     /// An option is invalid.
     #[error("invalid option `{field}`: {message}")]
     InvalidArgument {
@@ -265,6 +277,7 @@ impl Error {
             Error::Decode(_) => ErrorKind::Decode,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::UnresumableId { .. } => ErrorKind::UnresumableId,
         }
     }
 

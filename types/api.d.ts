@@ -14,7 +14,8 @@ export type ErrorKind =
   | "timeout"
   | "decode"
   | "too_large"
-  | "invalid_argument";
+  | "invalid_argument"
+  | "unresumable_id";
 
 /** Every error threadtail reports: a real `Error` subclass. */
 export class ThreadtailError extends Error {
@@ -46,7 +47,11 @@ export type StreamState = "connecting" | "open" | "reconnecting" | "closed";
 
 /** The second argument of event listeners. */
 export interface EventMeta {
-  /** True when an event with this id was delivered before with other content. */
+  /**
+   * True when an event with this id was delivered before (streamed or listed over REST) with
+   * other content, and is delivered again with the new one (a queued event later processed).
+   * Recognised while the id is among the 4,096 most recent ids delivered.
+   */
   readonly update: boolean;
 }
 
@@ -92,6 +97,13 @@ export interface StreamOptions extends ConnectionOptions {
   types?: EventType[] | (string & {})[];
   /** Resume after this id (for example one the application persisted). */
   lastEventId?: string;
+  /**
+   * The server mints ids that sort in creation order (same length and prefix): an id at or
+   * below the newest one delivered is skipped even beyond the window of recent ids. Only for
+   * servers known to do so; it also catches a server that ignores `lastEventId` and replays
+   * from the start. Default false: ids are opaque.
+   */
+  orderedIds?: boolean;
   /** `"fetch"` (default) or the native `"eventsource"` (same-origin cookies; no token or headers). */
   transport?: "fetch" | "eventsource";
   /** `withCredentials` of the `"eventsource"` transport. */
@@ -135,8 +147,10 @@ declare class StreamBase {
   onStateChange(listener: (state: StreamState) => void): () => void;
   onReconnect(listener: (info: ReconnectInfo) => void): () => void;
   /**
-   * The id of the last event handed to a listener or the iterator (or reported as a decode
-   * error), also while a listener runs: persist it to resume later.
+   * The resume point: the SSE last event ID of the last new event handed to a listener or the
+   * iterator (or reported as a decode error), also while a listener runs; an id-only block
+   * moves it and an empty `id:` clears it. An id longer than 1024 bytes or with white space at
+   * an end never becomes it (`unresumable_id`). Persist it to resume later.
    */
   readonly lastEventId: string;
   readonly state: StreamState;

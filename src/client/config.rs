@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::request::{normalize_base_url, validate_header, validate_types, Target};
-use crate::resume::RetryOptions;
+use crate::resume::{header_value, unresumable, Dedupe, RetryOptions};
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,6 +72,9 @@ pub struct StreamConfig {
     pub types: Vec<String>,
     /// Resume after this id (for example one persisted by the application).
     pub last_event_id: Option<String>,
+    /// The server mints ids that sort in creation order: an id at or below the newest one
+    /// delivered is a duplicate even beyond the dedupe window (see [`Dedupe`]). Off by default.
+    pub ordered_ids: bool,
     /// Backoff settings.
     pub retry: RetryOptions,
     /// Reconnect when no byte (comments count) arrives for this long; `None` disables.
@@ -103,6 +106,7 @@ impl StreamConfig {
             headers: Vec::new(),
             types: Vec::new(),
             last_event_id: None,
+            ordered_ids: false,
             retry: RetryOptions::default(),
             idle_timeout_ms: Some(DEFAULT_IDLE_TIMEOUT_MS),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
@@ -123,10 +127,10 @@ impl StreamConfig {
             validate_header(k, v)?;
         }
         if let Some(id) = &self.last_event_id {
-            if id.contains(['\r', '\n', '\0']) {
+            if let Some(reason) = unresumable(id) {
                 return Err(Error::InvalidArgument {
                     field: "lastEventId",
-                    message: String::from("contains a line break or NUL"),
+                    message: format!("cannot be sent as Last-Event-ID: {reason}"),
                 });
             }
         }
@@ -182,10 +186,22 @@ impl StreamConfig {
             h.push((String::from("Authorization"), format!("Bearer {t}")));
         }
         if !last_event_id.is_empty() {
-            h.push((String::from("Last-Event-ID"), String::from(last_event_id)));
+            h.push((String::from("Last-Event-ID"), header_value(last_event_id)));
         }
         h.extend(self.headers.iter().cloned());
         h
+    }
+
+    /// The dedupe this stream starts with.
+    pub fn dedupe(&self) -> Dedupe {
+        let mut dedupe = Dedupe::default();
+        if self.ordered_ids {
+            dedupe = dedupe.with_ordered_ids();
+        }
+        if let Some(id) = &self.last_event_id {
+            dedupe.resume_after(id);
+        }
+        dedupe
     }
 
     /// Whether an event type ends this stream: the thread's termination (thread streams) or

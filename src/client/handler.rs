@@ -20,9 +20,10 @@ pub struct Flushed {
     /// The stream must stop reading: a terminal event (by its JSON `type`) was delivered, or
     /// the stream was closed.
     pub stop: bool,
-    /// The id of the last event delivered that had one (a buffering handler may stop before
-    /// the end of its buffer, when the application closes the stream in a listener).
-    pub last_id: Option<String>,
+    /// How many of the events buffered since the last flush reached the application (a
+    /// buffering handler may stop before the end of its buffer, when the application closes
+    /// the stream in a listener); `None`: all of them.
+    pub handed: Option<usize>,
 }
 
 /// Receives a stream's events and lifecycle. Methods take `&self` because an application's
@@ -37,7 +38,7 @@ pub trait Handler {
     fn flush(&self) -> Flushed {
         Flushed::default()
     }
-    /// Whether the handler buffers events and reports in [`Flushed::last_id`] how far it
+    /// Whether the handler buffers events and reports in [`Flushed::handed`] how far it
     /// delivered them; otherwise an event counts as delivered when `event` is called.
     fn buffers(&self) -> bool {
         false
@@ -48,6 +49,11 @@ pub trait Handler {
     fn state(&self, state: crate::resume::State);
     /// A reconnect is scheduled.
     fn reconnect(&self, info: &ReconnectInfo);
+    /// While a buffered batch is being delivered: how many of its events were handed over so
+    /// far (a listener reading `lastEventId` asks). `None` outside a delivery.
+    fn handing(&self) -> Option<usize> {
+        None
+    }
 }
 
 impl std::fmt::Debug for dyn Handler {

@@ -5,8 +5,11 @@
 use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
 use crate::error::{ApiError, Error};
+use crate::events::Instant;
 use crate::request::{threads_url, Target};
-use crate::resume::{decide, Backoff, Decision, Dedupe, Outcome, Seen, State};
+use crate::resume::{
+    data_hash, decide, Backoff, Decision, Dedupe, Outcome, ResumePoint, Seen, State,
+};
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
 use crate::transport::js::{now_ms, random};
@@ -23,7 +26,7 @@ use web_sys::AbortController;
 pub struct Shared {
     closed: Cell<bool>,
     state: Cell<State>,
-    last_event_id: RefCell<String>,
+    resume: RefCell<ResumePoint>,
     controller: RefCell<Option<AbortController>>,
     waker: RefCell<Option<Function>>,
     reconnects: Cell<u32>,
@@ -35,7 +38,7 @@ impl std::fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("closed", &self.closed.get())
             .field("state", &self.state.get())
-            .field("last_event_id", &self.last_event_id.borrow())
+            .field("last_event_id", &self.resume.borrow().current())
             .finish_non_exhaustive()
     }
 }
@@ -48,7 +51,9 @@ impl Shared {
         let shared = Rc::new(Shared {
             closed: Cell::new(false),
             state: Cell::new(State::Connecting),
-            last_event_id: RefCell::new(config.last_event_id.clone().unwrap_or_default()),
+            resume: RefCell::new(ResumePoint::new(
+                config.last_event_id.as_deref().unwrap_or_default(),
+            )),
             controller: RefCell::new(None),
             waker: RefCell::new(None),
             reconnects: Cell::new(0),
@@ -74,9 +79,16 @@ impl Shared {
         self.state.get()
     }
 
-    /// The id of the last event delivered (the resume point).
+    /// The resume point: the last event ID of the last event handed to the application (see
+    /// [`ResumePoint`]), also while a batch is being handed over.
     pub fn last_event_id(&self) -> String {
-        self.last_event_id.borrow().clone()
+        let Ok(resume) = self.resume.try_borrow() else {
+            return String::new();
+        };
+        match self.handler.handing() {
+            Some(handed) => resume.at(handed).to_owned(),
+            None => resume.current().to_owned(),
+        }
     }
 
     /// Reconnects so far.
@@ -117,12 +129,6 @@ impl Shared {
 
     pub(crate) fn set_controller(&self, c: Option<AbortController>) {
         *self.controller.borrow_mut() = c;
-    }
-
-    pub(crate) fn set_last_event_id(&self, id: &str) {
-        let mut current = self.last_event_id.borrow_mut();
-        current.clear();
-        current.push_str(id);
     }
 
     /// Waits `delay_ms` unless closed or woken first.
@@ -171,7 +177,8 @@ pub(crate) fn listeners(
 }
 
 /// Delivers parsed events: keep-alive `ping` frames and in-stream `error` frames are not
-/// application events; everything else is deduplicated, then handed to the handler.
+/// application events; everything else is deduplicated, then handed to the handler, and the
+/// resume point follows what was handed over.
 pub(crate) struct Delivery<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) config: &'a StreamConfig,
@@ -180,6 +187,17 @@ pub(crate) struct Delivery<'a> {
     pub(crate) terminal: bool,
     /// `handler.buffers()`, asked once rather than per event.
     buffers: bool,
+    /// Events handed to the handler since the last flush.
+    handed: usize,
+}
+
+/// Where an event comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source {
+    /// The SSE stream.
+    Streamed,
+    /// A REST listing (backfill), with the [`data_hash`] of its JSON as the client serialises it.
+    Listed(u64),
 }
 
 impl<'a> Delivery<'a> {
@@ -196,11 +214,12 @@ impl<'a> Delivery<'a> {
             backoff,
             terminal: false,
             buffers: shared.handler.buffers(),
+            handed: 0,
         }
     }
 
-    /// Delivers one event; `listed` is true for events listed over REST (backfill).
-    pub(crate) fn deliver(&mut self, event: EventRef<'_>, listed: bool) {
+    /// Delivers one event.
+    pub(crate) fn deliver(&mut self, event: EventRef<'_>, source: Source) {
         if self.shared.closed.get() || self.terminal {
             return;
         }
@@ -218,32 +237,51 @@ impl<'a> Delivery<'a> {
             _ => {}
         }
         let id = event.id.unwrap_or("");
-        let seen = if listed {
-            self.dedupe.check_listed(id)
-        } else {
-            self.dedupe.check(id, event.data_bytes)
+        let seen = match source {
+            Source::Listed(canonical) => self.dedupe.check_listed(id, canonical),
+            Source::Streamed => self.dedupe.check_streamed(id, event.data_bytes, || {
+                crate::transport::js::canonical_json(event.data_bytes)
+                    .map(|text| data_hash(text.as_bytes()))
+            }),
         };
         let update = match seen {
             Seen::Duplicate => return,
             Seen::New => false,
             Seen::Update => true,
         };
-        if !id.is_empty() && !self.buffers {
-            self.shared.set_last_event_id(id);
-        }
         self.shared.handler.event(event, update);
+        self.handed += 1;
+        // Only a new event moves the resume point: an update is of an older one.
+        if !update && event.id.is_some() {
+            self.propose(false, event.last_event_id);
+        }
         if self.config.is_terminal(event.event_type) {
             // Nothing after the end of the thread is delivered.
             self.terminal = true;
         }
     }
 
+    /// The resume point moves to `id` once the events handed so far reached the application
+    /// (`between`: an id-only block after them).
+    fn propose(&mut self, between: bool, id: &str) {
+        let mut resume = self.shared.resume.borrow_mut();
+        let error = resume.propose(self.handed, between, id);
+        if !self.buffers {
+            resume.commit(None);
+            self.handed = 0;
+        }
+        drop(resume);
+        if let Some(e) = error {
+            self.shared.handler.error(&e);
+        }
+    }
+
     /// Delivers what the handler buffered (after each chunk).
     pub(crate) fn flush(&mut self) {
         let flushed = self.shared.handler.flush();
-        if let Some(id) = flushed.last_id {
-            self.shared.set_last_event_id(&id);
-        }
+        let partly = flushed.handed.filter(|&k| k < self.handed);
+        self.shared.resume.borrow_mut().commit(partly);
+        self.handed = 0;
         if flushed.stop {
             self.terminal = true;
         }
@@ -252,7 +290,7 @@ impl<'a> Delivery<'a> {
 
 impl Sink for Delivery<'_> {
     fn on_event(&mut self, event: EventRef<'_>) {
-        self.deliver(event, false);
+        self.deliver(event, Source::Streamed);
     }
     fn on_retry(&mut self, ms: u64) {
         self.backoff.set_server_retry(ms);
@@ -260,6 +298,12 @@ impl Sink for Delivery<'_> {
     fn on_error(&mut self, error: Error) {
         if !self.shared.closed.get() {
             self.shared.handler.error(&error);
+        }
+    }
+    fn on_id_only(&mut self, last_event_id: &str) {
+        // Inside a replay the id is older than the resume point: it must not move back.
+        if !self.shared.closed.get() && !self.terminal && !self.dedupe.replaying() {
+            self.propose(true, last_event_id);
         }
     }
 }
@@ -304,13 +348,9 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
             return;
         }
     };
-    let mut dedupe = Dedupe::default();
-    if let Some(id) = &config.last_event_id {
-        dedupe.resume_after(id);
-    }
     let pipe = Pipe {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
-        dedupe,
+        dedupe: config.dedupe(),
         backoff: Backoff::new(config.retry),
     };
     let mut l = Loop {
@@ -436,6 +476,7 @@ impl Loop<'_> {
             pipe.backoff.opened(now_ms());
             pipe.parser.reset();
             pipe.parser.set_last_event_id(&resume);
+            pipe.dedupe.connected();
         }
         *refreshed = false;
         self.shared.set_state(State::Open);
@@ -510,7 +551,7 @@ impl Loop<'_> {
                     thread_ids.extend(items.iter().filter_map(|t| text_field(&t, "id")));
                 })
                 .await?;
-                let mut events: Vec<(String, String, JsValue)> = Vec::new();
+                let mut events: Vec<(Option<Instant>, JsValue)> = Vec::new();
                 for thread_id in thread_ids {
                     let target = Target::Thread {
                         session_id: session_id.clone(),
@@ -520,17 +561,21 @@ impl Loop<'_> {
                         |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
                     self.list_pages(&url, token, &mut |_, items| {
                         events.extend(items.iter().map(|e| {
-                            let created = text_field(&e, "created_at").unwrap_or_default();
-                            let id = text_field(&e, "id").unwrap_or_default();
-                            (created, id, e)
+                            let created = text_field(&e, "created_at");
+                            (created.as_deref().and_then(Instant::parse), e)
                         }));
                     })
                     .await?;
                 }
-                // Ids of this API sort in creation order; `created_at` first keeps other id
-                // schemes in order too.
-                events.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-                self.deliver_listed(events.into_iter().map(|(_, _, e)| e));
+                // In creation order: `created_at` compared as instants (fraction digits and
+                // offsets vary); ties, and events without a readable time (last), keep their
+                // listing order.
+                let mut order: Vec<(Option<Instant>, usize)> =
+                    events.iter().enumerate().map(|(i, e)| (e.0, i)).collect();
+                order.sort_unstable_by_key(|&(at, i)| (at.is_none(), at, i));
+                let mut events: Vec<Option<JsValue>> =
+                    events.into_iter().map(|(_, e)| Some(e)).collect();
+                self.deliver_listed(order.into_iter().filter_map(|(_, i)| events[i].take()));
                 Ok(())
             }
         }
@@ -585,7 +630,8 @@ impl Loop<'_> {
                 last_event_id: id.clone().unwrap_or_default(),
                 id,
             };
-            delivery.deliver(event.as_ref(), true);
+            let canonical = data_hash(event.data.as_bytes());
+            delivery.deliver(event.as_ref(), Source::Listed(canonical));
         }
         delivery.flush();
     }

@@ -84,7 +84,7 @@ impl Handler for Callbacks {
     fn flush(&self) -> Flushed {
         Flushed {
             stop: self.terminal.replace(false),
-            last_id: None,
+            handed: None,
         }
     }
     fn error(&self, error: &Error) {

@@ -211,6 +211,9 @@ pub(crate) fn stream_config(options: &JsValue, thread: bool) -> Result<StreamCon
     c.with_credentials = get(options, "withCredentials")
         .map(|v| v.is_truthy())
         .unwrap_or(false);
+    c.ordered_ids = get(options, "orderedIds")
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
     if let Some(s) = get(options, "signal") {
         let is_signal = Reflect::has(&s, &JsValue::from_str("aborted")).unwrap_or(false);
         if !is_signal {

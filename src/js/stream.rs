@@ -90,20 +90,6 @@ struct Batch {
 }
 
 impl Batch {
-    /// The id of the last event with one among the first `count`, if any.
-    fn last_id(&self, count: usize) -> Option<String> {
-        let count = count.min(self.meta.len() / 4);
-        self.meta[..count * 4]
-            .chunks_exact(4)
-            .rev()
-            .find(|m| m[3] & 2 != 0)
-            .map(|m| {
-                // The id runs from after the type's CR to its own CR.
-                let (start, end) = (m[0] as usize + 1, m[1] as usize);
-                String::from_utf8_lossy(&self.text.bytes[start..end]).into_owned()
-            })
-    }
-
     fn push(&mut self, part: &[u8]) {
         self.text.extend(part);
         self.meta.push(self.text.len as u32);
@@ -175,16 +161,6 @@ struct JsHandler {
 }
 
 impl JsHandler {
-    /// The id of the last event delivered while a batch is being delivered (a listener asks),
-    /// or None when no event of the batch with an id was delivered yet.
-    fn delivering_id(&self) -> Option<String> {
-        let handled = self.dispatcher.handled();
-        if handled < 0 {
-            return None;
-        }
-        self.batch.try_borrow().ok()?.last_id(handled as usize)
-    }
-
     fn new(target: &Target) -> Rc<JsHandler> {
         let terminal = Array::new();
         if matches!(target, Target::Thread { .. }) {
@@ -263,7 +239,7 @@ impl Handler for JsHandler {
         );
         let flushed = Flushed {
             stop: ended & 1 == 1,
-            last_id: batch.last_id((ended >> 1) as usize),
+            handed: Some((ended >> 1) as usize),
         };
         drop(batch);
         self.batch.borrow_mut().clear();
@@ -272,6 +248,10 @@ impl Handler for JsHandler {
 
     fn buffers(&self) -> bool {
         true
+    }
+
+    fn handing(&self) -> Option<usize> {
+        usize::try_from(self.dispatcher.handled()).ok()
     }
 
     fn error(&self, error: &Error) {
@@ -386,9 +366,7 @@ macro_rules! stream_class {
             /// The id of the last event delivered: the resume point.
             #[wasm_bindgen(getter, js_name = lastEventId)]
             pub fn last_event_id(&self) -> String {
-                self.handler
-                    .delivering_id()
-                    .unwrap_or_else(|| self.shared.last_event_id())
+                self.shared.last_event_id()
             }
 
             /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.

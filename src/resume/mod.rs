@@ -4,10 +4,12 @@
 
 mod decide;
 mod dedupe;
+mod point;
 mod policy;
 
 pub use decide::{decide, parse_retry_after, Decision, Outcome};
-pub use dedupe::{Dedupe, Seen};
+pub use dedupe::{data_hash, Dedupe, Seen, DEFAULT_WINDOW};
+pub use point::{header_value, unresumable, ResumePoint, MAX_RESUME_ID_BYTES};
 pub use policy::{Backoff, RetryOptions};
 
 /// The connection state an application sees.

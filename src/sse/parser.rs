@@ -104,6 +104,9 @@ pub trait Sink {
     fn on_retry(&mut self, _ms: u64) {}
     /// An event was dropped (it exceeded the size limit).
     fn on_error(&mut self, _error: Error) {}
+    /// A block with an `id:` field but no data set the last event ID string (`""` when the
+    /// field was empty) without dispatching an event.
+    fn on_id_only(&mut self, _last_event_id: &str) {}
 }
 
 impl Sink for Vec<Item> {
@@ -513,12 +516,17 @@ impl Parser {
         // 1. "Set the last event ID string of the event source to the value of the last event
         //    ID buffer. The buffer does not get reset, so the last event ID string of the event
         //    source remains set to this value until the next time it is set by the server."
-        if std::mem::take(&mut self.id_pending) {
+        let id_set = std::mem::take(&mut self.id_pending);
+        if id_set {
             self.last_event_id.clone_from(&self.last_id_buffer);
         }
         // 2. "If the data buffer is an empty string, set the data buffer and the event type
         //    buffer to the empty string and return."
         if self.data.is_empty() {
+            // An id-only block still moves the resume point, as it does in `EventSource`.
+            if id_set {
+                sink.on_id_only(&self.last_event_id);
+            }
             self.clear_block();
             return;
         }

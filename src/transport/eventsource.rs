@@ -9,7 +9,7 @@
 use super::js::{deferred, now_ms, random};
 use crate::client::{ReconnectInfo, Shared, StreamConfig};
 use crate::error::Error;
-use crate::resume::{Backoff, Dedupe, State};
+use crate::resume::{Backoff, State};
 use crate::sse::SseEvent;
 use gloo_events::EventListener;
 use std::cell::RefCell;
@@ -46,10 +46,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         return;
     }
     let url = config.target.stream_url(&config.base_url, &config.types);
-    let dedupe = Rc::new(RefCell::new(Dedupe::default()));
-    if let Some(id) = &config.last_event_id {
-        dedupe.borrow_mut().resume_after(id);
-    }
+    let dedupe = Rc::new(RefCell::new(config.dedupe()));
     let mut backoff = Backoff::new(config.retry);
     let config = Rc::new(config);
     let mut types: Vec<String> = crate::events::KNOWN_TYPES
@@ -82,8 +79,12 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         let terminal = Rc::new(std::cell::Cell::new(false));
         let mut listeners = Vec::new();
         {
-            let s = shared.clone();
+            let (s, d) = (shared.clone(), dedupe.clone());
             listeners.push(EventListener::new(&es, "open", move |_| {
+                // The browser reconnects by itself: each open starts a body that may replay.
+                if let Ok(mut d) = d.try_borrow_mut() {
+                    d.connected();
+                }
                 s.set_state(State::Open);
             }));
         }
@@ -112,7 +113,7 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                 };
                 let mut dd = d.borrow_mut();
                 let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut backoff);
-                delivery.deliver(sse.as_ref(), false);
+                delivery.deliver(sse.as_ref(), crate::client::Source::Streamed);
                 delivery.flush();
                 if delivery.terminal {
                     term.set(true);

@@ -117,6 +117,15 @@ pub(crate) fn api_error(text: &str) -> Option<crate::error::ApiError> {
 }
 
 /// A list page as (items, next page cursor), or `None` when the text is not one.
+/// An event's data as the client serialises a listed event (`JSON.stringify` of the parse), to
+/// compare a streamed copy with a REST listing whatever the server's formatting; `None` when
+/// it is not JSON.
+pub(crate) fn canonical_json(data: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(data).ok()?;
+    let value = js_sys::JSON::parse(text).ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
+}
+
 pub(crate) fn parse_page(text: &str) -> Option<(js_sys::Array, Option<String>)> {
     let v = parse_page_js(text);
     if v.is_undefined() {

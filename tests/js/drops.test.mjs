@@ -4,23 +4,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tt from "../../pkg/node.js";
-import { startServer, TOKEN, record, waitFor } from "./helpers/server.mjs";
+import { startServer, TOKEN, record, waitFor, prng } from "./helpers/server.mjs";
 
 let server;
 before(async () => {
   server = await startServer(["--keepalive-ms", "1000"]);
 });
 after(() => server.stop());
-
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const N = 5000;
 const DROPS = 200;

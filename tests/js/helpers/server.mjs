@@ -174,5 +174,15 @@ export function record(stream) {
   return r;
 }
 
+/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
+export function prng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Fast retry options for tests. */
 export const FAST = { initialDelayMs: 20, maxDelayMs: 200 };

@@ -1,0 +1,155 @@
+//! RFC 3339 timestamps as instants, so that `created_at` values compare by time whatever their
+//! number of fraction digits (`…:00Z`, `…:00.5Z`, `…:00.123456789Z`) and offset (`+09:00`).
+
+/// A point in time: seconds since 1970-01-01T00:00:00Z, then nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant {
+    /// Whole seconds since the Unix epoch (negative before it).
+    pub seconds: i64,
+    /// Nanoseconds within the second (fraction digits beyond nine are ignored).
+    pub nanos: u32,
+}
+
+impl Instant {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `T` and `Z` in either case, or a
+    /// space for `T` (RFC 3339, section 5.6 note). `None` for anything else.
+    pub fn parse(text: &str) -> Option<Instant> {
+        let b = text.as_bytes();
+        let num = |from: usize, len: usize| -> Option<i64> {
+            let digits = b.get(from..from + len)?;
+            digits.iter().try_fold(0i64, |acc, &d| {
+                d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+            })
+        };
+        let at = |i: usize, c: u8| b.get(i).map(u8::to_ascii_uppercase) == Some(c);
+        if !(at(4, b'-')
+            && at(7, b'-')
+            && (at(10, b'T') || at(10, b' '))
+            && at(13, b':')
+            && at(16, b':'))
+        {
+            return None;
+        }
+        let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return None;
+        }
+        // A leap second (60) counts as the next second's start.
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut i = 19;
+        let mut nanos = 0u32;
+        if at(i, b'.') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                if i - start < 9 {
+                    nanos = nanos * 10 + u32::from(b[i] - b'0');
+                }
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            nanos *= 10u32.pow(9u32.saturating_sub((i - start) as u32));
+        }
+        let offset = if at(i, b'Z') && i + 1 == b.len() {
+            0
+        } else if (at(i, b'+') || at(i, b'-')) && at(i + 3, b':') && i + 6 == b.len() {
+            let (h, m) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let sign = if at(i, b'-') { -1 } else { 1 };
+            sign * (h * 3600 + m * 60)
+        } else {
+            return None;
+        };
+        let days = days_from_civil(year, month, day);
+        Some(Instant {
+            seconds: days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+            nanos,
+        })
+    }
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Instant {
+        Instant::parse(text).unwrap_or_else(|| panic!("{text} should parse"))
+    }
+
+    #[test]
+    fn the_epoch_and_known_dates() {
+        assert_eq!(
+            at("1970-01-01T00:00:00Z"),
+            Instant {
+                seconds: 0,
+                nanos: 0
+            }
+        );
+        assert_eq!(at("2026-06-15T08:01:00.000Z").seconds, 1_781_510_460);
+        assert_eq!(at("2000-02-29T12:00:00Z").seconds, 951_825_600);
+        assert_eq!(at("1969-12-31T23:59:59Z").seconds, -1);
+    }
+
+    #[test]
+    fn fraction_digits_and_offsets_compare_as_time() {
+        // As strings these sort the other way round.
+        assert!(at("2026-06-15T08:01:00Z") < at("2026-06-15T08:01:00.5Z"));
+        assert!(
+            at("2026-06-15T08:01:00.5Z")
+                < at("2026-06-15T08:01:00.123456789+00:00").max(at("2026-06-15T08:01:00.6Z"))
+        );
+        assert_eq!(
+            at("2026-06-15T08:01:00.5Z"),
+            at("2026-06-15T08:01:00.500000000Z")
+        );
+        assert_eq!(at("2026-06-15T17:01:00+09:00"), at("2026-06-15T08:01:00Z"));
+        assert_eq!(at("2026-06-15t03:01:00-05:00"), at("2026-06-15T08:01:00z"));
+        assert!(at("2026-06-15T09:00:00+09:00") < at("2026-06-15T01:00:00Z"));
+        assert_eq!(at("2026-06-15T08:01:00.1234567891Z").nanos, 123_456_789);
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for bad in [
+            "",
+            "2026-06-15",
+            "2026-06-15T08:01:00",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-06-15T24:00:00Z",
+            "2026-06-15T08:01:00.Z",
+            "2026-06-15T08:01:00+0900",
+            "2026-06-15T08:01:00Zjunk",
+            "２０２６-06-15T08:01:00Z",
+        ] {
+            assert_eq!(Instant::parse(bad), None, "{bad}");
+        }
+    }
+}
