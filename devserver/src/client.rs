@@ -62,7 +62,8 @@ pub struct Streaming {
 }
 
 impl Streaming {
-    /// Sends a request and reads the status line and headers.
+    /// Sends a request (with `Host: <addr>` unless `headers` has a `Host`) and reads the status
+    /// line and headers.
     pub async fn open(
         addr: SocketAddr,
         method: &str,
@@ -85,8 +86,11 @@ impl Streaming {
     ) -> io::Result<Streaming> {
         let mut stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        let mut buf = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n")
-            .into_bytes();
+        let mut buf = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n").into_bytes();
+        // `Host: <addr>` unless the caller gives its own.
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            buf.extend_from_slice(format!("Host: {addr}\r\n").as_bytes());
+        }
         for (k, v) in headers {
             buf.extend_from_slice(k.as_bytes());
             buf.extend_from_slice(b": ");

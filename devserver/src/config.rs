@@ -249,6 +249,16 @@ impl Config {
         }
         bases
     }
+
+    /// Whether `path` is under one of the API mounts (`/v1`, `--prefix`).
+    pub fn is_api_path(&self, path: &str) -> bool {
+        self.api_bases().iter().any(|b| {
+            path == b
+                || path
+                    .strip_prefix(b.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+    }
 }
 
 /// Normalises a mount path: one leading `/`, no trailing `/`, no route syntax.

@@ -1,10 +1,18 @@
-//! CORS on every route (errors and streams included), preflights, Private Network Access.
+//! CORS on every route but the control API (errors and streams included), preflights, Private
+//! Network Access (on the API mounts only).
+//!
+//! `/_control` gets no CORS header at all, preflights included: pages of other origins must not
+//! read it (the request log holds every `Authorization`) nor drive it; see
+//! [`crate::routes::control::guard`].
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::routes::control::is_control_path;
+use crate::state::AppState;
 
 /// Methods the server answers.
 pub const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
@@ -16,8 +24,12 @@ pub const EXPOSE_HEADERS: &str = "Retry-After, Content-Type, Request-Id";
 /// How long a browser may cache a preflight, in seconds.
 pub const MAX_AGE: &str = "600";
 
-/// Middleware: answers preflights with 204 and adds CORS headers to every response.
-pub async fn cors(req: Request, next: Next) -> Response {
+/// Middleware: answers preflights with 204 and adds CORS headers to every response, except under
+/// `/_control` (passed through untouched: no CORS header, and preflights are not answered here).
+pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_control_path(req.uri().path()) {
+        return next.run(req).await;
+    }
     let origin = req.headers().get(header::ORIGIN).cloned();
     if req.method() == Method::OPTIONS {
         let mut res = Response::new(Body::empty());
@@ -38,10 +50,13 @@ pub async fn cors(req: Request, next: Next) -> Response {
             header::ACCESS_CONTROL_MAX_AGE,
             HeaderValue::from_static(MAX_AGE),
         );
-        let pna = req
-            .headers()
-            .get("access-control-request-private-network")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        // Private Network Access: only the API needs it (pages of other origins calling a
+        // server on loopback), never static files or the control API.
+        let pna = state.config.is_api_path(req.uri().path())
+            && req
+                .headers()
+                .get("access-control-request-private-network")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         if pna {
             h.insert(
                 "access-control-allow-private-network",

@@ -60,7 +60,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.control {
         app = app.merge(routes::control::routes());
     }
-    app.fallback(routes::static_files::fallback)
+    let mut app = app
+        .fallback(routes::static_files::fallback)
         .method_not_allowed_fallback(|| async {
             errors::ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -71,8 +72,15 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             routes::api::log_requests,
-        ))
-        .layer(middleware::from_fn(cors::cors))
+        ));
+    if state.config.control {
+        // Around everything under `/_control` (unknown routes and preflights included).
+        app = app.layer(middleware::from_fn_with_state(
+            state.clone(),
+            routes::control::guard,
+        ));
+    }
+    app.layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
 }
 
@@ -146,6 +154,7 @@ pub async fn serve(config: Config) -> std::io::Result<(SocketAddr, ServerHandle)
         streams: Arc::default(),
         requests: Arc::default(),
         settings: Arc::new(state::Settings::from_config(&config)),
+        local_addr: Some(addr),
     };
     let scenario = match config.scenario {
         Scenario::Demo => Some(scenario::start(

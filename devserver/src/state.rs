@@ -1,6 +1,7 @@
 //! The state shared by every handler: configuration, store, faults, open streams, request log.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +27,9 @@ pub struct AppState {
     pub requests: Arc<RequestLog>,
     /// Settings the control API can change at run time (besides the store's id mode).
     pub settings: Arc<Settings>,
+    /// The address the server listens on (`None` when the router is served by other code); its
+    /// port tells which `http://localhost:P`-style origins are the server's own.
+    pub local_addr: Option<SocketAddr>,
 }
 
 /// Run-time settings, initialised from the [`Config`] and changed by `/_control/config`.

@@ -50,13 +50,7 @@ pub fn routes(base: &str) -> Router<AppState> {
 /// Middleware: records every non-preflight request whose path is under an API mount.
 pub async fn log_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let is_api = state.config.api_bases().iter().any(|b| {
-        path == b
-            || path
-                .strip_prefix(b.as_str())
-                .is_some_and(|r| r.starts_with('/'))
-    });
-    if is_api && req.method() != axum::http::Method::OPTIONS {
+    if state.config.is_api_path(path) && req.method() != axum::http::Method::OPTIONS {
         // Values are the UTF-8 decoding of the raw bytes (lossy, U+FFFD, where not UTF-8), so
         // a non-ASCII `Last-Event-ID` shows as the text the stream route decodes.
         let headers: serde_json::Map<String, Value> = req

@@ -1,4 +1,5 @@
-//! The control API under `/_control` (no token; loopback peers only).
+//! The control API under `/_control` (no token; loopback peers only; local tools and pages of
+//! this server only: no CORS, and a foreign `Origin` is refused).
 //!
 //! Tests outside this repository depend on these routes and shapes; add, never change.
 
@@ -6,7 +7,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -52,6 +53,100 @@ pub fn routes() -> Router<AppState> {
         .route("/_control/status", get(status))
         .route("/_control/config", get(get_config).post(set_config))
         .route_layer(middleware::from_fn(loopback_only))
+}
+
+/// Whether `path` is the control API's (`/_control` or under it).
+pub fn is_control_path(path: &str) -> bool {
+    path.strip_prefix("/_control")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Middleware around the whole server: under `/_control`, refuses (403, no CORS header) every
+/// preflight and every request whose `Origin` is not the server's own. Requests without `Origin`
+/// (curl, Node, same-origin `GET`s of browsers) pass.
+///
+/// The control API needs no token and its request log holds every `Authorization` the API got:
+/// a page of another origin must neither read it nor drive it (a "simple" `POST` needs no
+/// preflight, so leaving out CORS headers is not enough: the request itself is refused).
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_control_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    if req.method() == Method::OPTIONS {
+        return ApiError::forbidden(
+            "The control API does not answer CORS preflights: it is for local tools and pages \
+             served by this server.",
+        )
+        .into_response();
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let own_port = state.local_addr.map(|a| a.port());
+        if !is_own_origin(origin, req.headers().get(header::HOST), own_port) {
+            return ApiError::forbidden(format!(
+                "The control API refuses requests from other origins ('{}'): it is for local \
+                 tools and pages served by this server.",
+                String::from_utf8_lossy(origin.as_bytes())
+            ))
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Splits `host[:port]` (`[v6]:port` too) into a lower-case host and a port (default 80).
+fn host_port(authority: &str) -> Option<(String, u16)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (h, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => (h, None),
+            r => (h, Some(r.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '@', '?', '#', ' ']) {
+        return None;
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => p.parse().ok()?,
+    };
+    Some((host.to_ascii_lowercase(), port))
+}
+
+/// Whether `origin` is the server's own: `http://` + the `Host` the request was addressed to
+/// (default port 80 either way), or `http://localhost:P`, `http://127.0.0.1:P`,
+/// `http://[::1]:P` for the server's own port P (`own_port`, else the `Host` header's port).
+/// `null`, other schemes and anything unparsable are foreign.
+pub fn is_own_origin(
+    origin: &HeaderValue,
+    host: Option<&HeaderValue>,
+    own_port: Option<u16>,
+) -> bool {
+    let Some(origin) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| {
+            o.get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("http://"))
+                .map(|_| &o[7..])
+        })
+        .and_then(host_port)
+    else {
+        return false;
+    };
+    let host = host
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| host_port(h.trim()));
+    if host.as_ref() == Some(&origin) {
+        return true;
+    }
+    let port = own_port.or(host.map(|(_, p)| p));
+    matches!(origin.0.as_str(), "localhost" | "127.0.0.1" | "[::1]") && Some(origin.1) == port
 }
 
 /// Refuses peers that are not on the loopback interface (403).
@@ -296,4 +391,57 @@ async fn set_config(State(state): State<AppState>, body: Bytes) -> Result<Respon
         state.settings.set_ignore_last_event_id(on);
     }
     Ok(ok(current_config(&state)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own(origin: &str, host: Option<&str>, port: Option<u16>) -> bool {
+        let host = host.map(|h| HeaderValue::from_str(h).unwrap());
+        is_own_origin(&HeaderValue::from_str(origin).unwrap(), host.as_ref(), port)
+    }
+
+    #[test]
+    fn control_paths() {
+        assert!(is_control_path("/_control"));
+        assert!(is_control_path("/_control/requests"));
+        assert!(!is_control_path("/_controls"));
+        assert!(!is_control_path("/v1/_control"));
+    }
+
+    #[test]
+    fn own_origins() {
+        let h = Some("127.0.0.1:8787");
+        let p = Some(8787);
+        for o in [
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "HTTP://LocalHost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(own(o, h, p), "{o}");
+        }
+        // The Host the request was addressed to (e.g. through a proxy or a host name).
+        assert!(own("http://devbox:9000", Some("DevBox:9000"), p));
+        assert!(own("http://devbox", Some("devbox:80"), p));
+        assert!(own("http://[::1]:8787", Some("[::1]:8787"), None));
+        // Without a known port, the Host header's.
+        assert!(own("http://localhost:8787", h, None));
+        for o in [
+            "http://evil.example",
+            "http://127.0.0.1:9999",
+            "http://localhost:8788",
+            "https://127.0.0.1:8787",
+            "null",
+            "http://127.0.0.1:8787/x",
+            "http://user@127.0.0.1:8787",
+            "http://127.0.0.1:notaport",
+            "http://",
+        ] {
+            assert!(!own(o, h, p), "{o}");
+        }
+        assert!(!own("http://evil.example", None, p));
+        assert!(!own("http://127.0.0.1:8787", None, Some(1)));
+    }
 }

@@ -5,5 +5,6 @@ mod api;
 mod common;
 mod control;
 mod faults;
+mod origin;
 mod resume;
 mod stream;
