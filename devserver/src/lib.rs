@@ -151,6 +151,7 @@ pub async fn serve(config: Config) -> std::io::Result<(SocketAddr, ServerHandle)
             config.seed,
         )),
         faults: Arc::default(),
+        list_faults: Arc::default(),
         streams: Arc::default(),
         requests: Arc::default(),
         settings: Arc::new(state::Settings::from_config(&config)),

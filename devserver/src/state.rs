@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::faults::Faults;
+use crate::faults::{Faults, ListFaultSpec};
 use crate::store::Store;
 
 /// Shared application state (cheap to clone).
@@ -19,8 +19,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Sessions, threads, events.
     pub store: Arc<Store>,
-    /// Armed faults.
+    /// Armed faults of the stream routes.
     pub faults: Arc<Faults>,
+    /// Armed faults of the list routes.
+    pub list_faults: Arc<Faults<ListFaultSpec>>,
     /// Open streams, and the signal that closes them.
     pub streams: Arc<Streams>,
     /// Requests received on the API routes.

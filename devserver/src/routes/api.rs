@@ -253,6 +253,40 @@ fn cursor(tag: &str, n: u64) -> String {
     format!("{tag}_{n:016x}")
 }
 
+/// Takes the armed list faults for one list request (called once it passed validation): sleeps
+/// `delay_ms`; answers `Err(error response)` for `status`; `Ok(Some(cursor))` for
+/// `repeat_cursor` (the `page` that was requested as it was sent, else `first` as a cursor of
+/// `tag`); `Ok(None)` otherwise.
+async fn list_fault(
+    state: &AppState,
+    query: &Query,
+    tag: &str,
+    first: u64,
+) -> Result<Option<String>, Response> {
+    let Some(fault) = state.list_faults.take() else {
+        return Ok(None);
+    };
+    if let Some(ms) = fault.delay_ms.filter(|ms| *ms > 0) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    if let Some(status) = fault.status {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut err = ApiError::new(
+            code,
+            ApiError::kind_for_status(status),
+            format!("Injected list fault: HTTP {status}."),
+        );
+        err.retry_after = fault.retry_after;
+        return Err(err.into_response());
+    }
+    Ok(
+        (fault.repeat_cursor == Some(true)).then(|| match query.get("page") {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => cursor(tag, first),
+        }),
+    )
+}
+
 async fn list_threads(
     State(state): State<AppState>,
     Path(sid): Path<String>,
@@ -275,12 +309,18 @@ async fn list_threads(
         .into_iter()
         .filter(|t| statuses.is_empty() || statuses.contains(&t.status.as_str()))
         .collect();
+    // Validation passed: this request counts for the armed faults. The first page's cursor is
+    // offset 0.
+    let repeat = match list_fault(&state, &query, "thrpg", 0).await {
+        Ok(repeat) => repeat,
+        Err(res) => return Ok(res),
+    };
     let start = usize::try_from(offset)
         .unwrap_or(usize::MAX)
         .min(threads.len());
     let end = (start + limit).min(threads.len());
     let data: Vec<Value> = threads[start..end].iter().map(|t| t.to_json()).collect();
-    let next_page = (end < threads.len()).then(|| cursor("thrpg", end as u64));
+    let next_page = repeat.or_else(|| (end < threads.len()).then(|| cursor("thrpg", end as u64)));
     let body = serde_json::json!({
         "data": data,
         "next_page": next_page,
@@ -330,12 +370,20 @@ async fn list_events(
         // The cursor is the last `seq` of the previous page.
         events.retain(|e| if descending { e.seq < c } else { e.seq > c });
     }
+    // Validation passed: this request counts for the armed faults. The first page's cursor is
+    // the one before every `seq` in the list's order.
+    let first = if descending { u64::MAX } else { 0 };
+    let repeat = match list_fault(&state, &query, "evtpg", first).await {
+        Ok(repeat) => repeat,
+        Err(res) => return Ok(res),
+    };
     let page: Vec<&StoredEvent> = events.iter().take(limit).map(|e| e.as_ref()).collect();
-    let has_more = events.len() > page.len();
-    let next_page = page
-        .last()
-        .filter(|_| has_more)
-        .map(|e| cursor("evtpg", e.seq));
+    let has_more = repeat.is_some() || events.len() > page.len();
+    let next_page = repeat.or_else(|| {
+        page.last()
+            .filter(|_| has_more)
+            .map(|e| cursor("evtpg", e.seq))
+    });
     let mut body = String::with_capacity(64 + page.iter().map(|e| e.json.len() + 1).sum::<usize>());
     body.push_str("{\"data\":[");
     for (i, e) in page.iter().enumerate() {

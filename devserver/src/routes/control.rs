@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::config::IdMode;
 use crate::errors::{json_response, ApiError};
-use crate::faults::FaultSpec;
+use crate::faults::{FaultSpec, ListFaultSpec};
 use crate::state::AppState;
 use crate::store::{NewEvent, NewThread};
 
@@ -43,6 +43,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/_control/faults",
             post(arm_faults).delete(disarm_faults).get(get_faults),
+        )
+        .route(
+            "/_control/list-faults",
+            post(arm_list_faults)
+                .delete(disarm_list_faults)
+                .get(get_list_faults),
         )
         .route(
             "/_control/requests",
@@ -310,6 +316,27 @@ async fn get_faults(State(state): State<AppState>) -> Response {
     }))
 }
 
+async fn arm_list_faults(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let spec: ListFaultSpec = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("Invalid list fault spec: {e}")))?;
+    spec.validate().map_err(ApiError::invalid)?;
+    let n = state.list_faults.arm(spec);
+    Ok(ok(json!({ "armed": n })))
+}
+
+async fn disarm_list_faults(State(state): State<AppState>) -> Response {
+    state.list_faults.disarm();
+    ok(json!({ "armed": 0 }))
+}
+
+async fn get_list_faults(State(state): State<AppState>) -> Response {
+    let current = state.list_faults.current();
+    ok(json!({
+        "armed": current.as_ref().map_or(0, |f| f.count),
+        "faults": current,
+    }))
+}
+
 async fn get_requests(State(state): State<AppState>) -> Response {
     ok(Value::Array(state.requests.all()))
 }
@@ -328,6 +355,7 @@ async fn reset(State(state): State<AppState>) -> Response {
     let closed = state.streams.close_all();
     state.store.reset();
     state.faults.disarm();
+    state.list_faults.disarm();
     state.requests.clear();
     // Back to the start-up configuration too.
     state.store.set_ids(state.config.ids);

@@ -5,6 +5,7 @@ mod api;
 mod common;
 mod control;
 mod faults;
+mod list_faults;
 mod origin;
 mod resume;
 mod stream;
