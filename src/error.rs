@@ -39,6 +39,8 @@ pub enum ErrorKind {
     /// An event id cannot be sent back as `Last-Event-ID` (too long, or white space at an
     /// end): the event was delivered, and reconnects resume from the last id that can.
     UnresumableId,
+    /// A list route's paging would never end (a repeated cursor, too many pages).
+    Paging,
 }
 
 impl ErrorKind {
@@ -59,6 +61,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::UnresumableId => "unresumable_id",
+            ErrorKind::Paging => "paging",
         }
     }
 
@@ -213,6 +216,14 @@ pub enum Error {
         /// Why it cannot.
         reason: &'static str,
     },
+    /// A listing was ended because its paging would not end.
+    #[error("listing stopped after {pages} pages: {reason}; the items so far were delivered")]
+    Paging {
+        /// Pages fetched.
+        pages: u32,
+        /// Why.
+        reason: &'static str,
+    },
     /// An option is invalid.
     #[error("invalid option `{field}`: {message}")]
     InvalidArgument {
@@ -278,6 +289,7 @@ impl Error {
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
             Error::UnresumableId { .. } => ErrorKind::UnresumableId,
+            Error::Paging { .. } => ErrorKind::Paging,
         }
     }
 

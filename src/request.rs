@@ -296,11 +296,24 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), Error> {
             ),
         });
     }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+    if let Err(problem) = validate_header_value(value) {
         return Err(Error::InvalidArgument {
             field: "headers",
-            message: format!("the value of \"{name}\" contains a line break or NUL"),
+            message: format!("the value of \"{name}\" {problem} (the value is not shown)"),
         });
+    }
+    Ok(())
+}
+
+/// Whether a header can carry `value` (a token, a custom header's value): `fetch` refuses a
+/// line break or NUL, and any character above U+00FF (header values are byte strings). The
+/// problem is described without quoting the value, which may be a secret.
+pub fn validate_header_value(value: &str) -> Result<(), &'static str> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err("contains a line break or NUL");
+    }
+    if value.chars().any(|c| u32::from(c) > 0xFF) {
+        return Err("contains a character a header cannot carry (above U+00FF)");
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The options of a stream, validated once at construction.
 
 use crate::error::Error;
-use crate::request::{normalize_base_url, validate_header, validate_types, Target};
+use crate::request::{
+    normalize_base_url, validate_header, validate_header_value, validate_types, Target,
+};
 use crate::resume::{header_value, unresumable, Dedupe, RetryOptions};
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
 use std::future::Future;
@@ -93,6 +95,17 @@ pub struct StreamConfig {
     pub signal: Option<web_sys::AbortSignal>,
 }
 
+/// Checks that a token can be sent as `Authorization: Bearer <token>`; the error names the
+/// problem and never quotes the token.
+pub fn validate_token(token: &str) -> Result<(), Error> {
+    validate_header_value(token).map_err(|problem| Error::InvalidArgument {
+        field: "token",
+        message: format!(
+            "the token {problem}, so no request can carry it (the token is not shown)"
+        ),
+    })
+}
+
 /// The default idle timeout: 45 s, three missed 15 s keep-alives.
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 45_000;
 
@@ -125,6 +138,9 @@ impl StreamConfig {
         validate_types(&self.types)?;
         for (k, v) in &self.headers {
             validate_header(k, v)?;
+        }
+        if let Token::Static(token) = &self.token {
+            validate_token(token)?;
         }
         if let Some(id) = &self.last_event_id {
             if let Some(reason) = unresumable(id) {

@@ -31,5 +31,7 @@ mod rust_api;
 pub use config::{History, StreamConfig, Token, TokenFuture, TransportKind};
 pub use handler::{Flushed, Handler, ReconnectInfo};
 pub use runner::Shared;
-pub(crate) use runner::{listeners as runner_listeners, Delivery, Source};
+pub(crate) use runner::{
+    drive, fetch_page, listeners as runner_listeners, Delivery, PageRequest, Source,
+};
 pub use rust_api::{Callbacks, EventStream, ThreadStream};

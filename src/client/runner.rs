@@ -1,6 +1,7 @@
-//! The connection loop: connect, read, parse, dedupe, deliver; on any ending, decide (pure
-//! `resume` rules), back off and resume with `Last-Event-ID`. One loop per stream, spawned on
-//! the JS event loop; `close()` cancels whatever it is waiting on.
+//! The fetch driver: carries out what the stream's [`Lifecycle`] machine commands (resolve
+//! the token, connect, sleep, report), reads each body in chunks (parse, dedupe, deliver) and
+//! feeds back how each attempt went. One driver per stream, spawned on the JS event loop;
+//! `close()` aborts whatever it is waiting on, and the machine stops.
 
 use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
@@ -8,16 +9,18 @@ use crate::error::{ApiError, Error};
 use crate::events::Instant;
 use crate::request::{threads_url, Target};
 use crate::resume::{
-    data_hash, decide, Backoff, Decision, Dedupe, Outcome, ResumePoint, Seen, State,
+    data_hash, Command, Dedupe, Input, Lifecycle, Outcome, Paging, ResumePoint, RetryOptions, Seen,
+    State,
 };
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
 use crate::transport::js::{now_ms, random};
-use crate::transport::lifecycle::Lifecycle;
+use crate::transport::lifecycle::Lifecycle as PageListeners;
 use crate::transport::timer::Sleep;
 use gloo_events::EventListener;
 use js_sys::Function;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
 use web_sys::AbortController;
@@ -27,8 +30,12 @@ pub struct Shared {
     closed: Cell<bool>,
     state: Cell<State>,
     resume: RefCell<ResumePoint>,
-    controller: RefCell<Option<AbortController>>,
+    /// The requests in flight (the live stream, a list page): `close()` aborts them.
+    controllers: RefCell<Vec<AbortController>>,
+    /// Ends what the driver waits on (a sleep, an `EventSource`): `close()` and wakes call it.
     waker: RefCell<Option<Function>>,
+    /// A wake (online, visible) ended the last wait, rather than its timer.
+    woken: Cell<bool>,
     reconnects: Cell<u32>,
     handler: Rc<dyn Handler>,
 }
@@ -48,17 +55,7 @@ impl Shared {
     /// everything that happens later goes to the handler.
     pub fn start(mut config: StreamConfig, handler: Rc<dyn Handler>) -> Result<Rc<Shared>, Error> {
         config.validate()?;
-        let shared = Rc::new(Shared {
-            closed: Cell::new(false),
-            state: Cell::new(State::Connecting),
-            resume: RefCell::new(ResumePoint::new(
-                config.last_event_id.as_deref().unwrap_or_default(),
-            )),
-            controller: RefCell::new(None),
-            waker: RefCell::new(None),
-            reconnects: Cell::new(0),
-            handler,
-        });
+        let shared = Shared::new(handler, config.last_event_id.as_deref().unwrap_or_default());
         let s = shared.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match config.transport {
@@ -67,6 +64,20 @@ impl Shared {
             }
         });
         Ok(shared)
+    }
+
+    /// The shared state of a stream (or a listing) that starts at the resume point `resume`.
+    pub(crate) fn new(handler: Rc<dyn Handler>, resume: &str) -> Rc<Shared> {
+        Rc::new(Shared {
+            closed: Cell::new(false),
+            state: Cell::new(State::Connecting),
+            resume: RefCell::new(ResumePoint::new(resume)),
+            controllers: RefCell::new(Vec::new()),
+            waker: RefCell::new(None),
+            woken: Cell::new(false),
+            reconnects: Cell::new(0),
+            handler,
+        })
     }
 
     /// Whether the stream is over.
@@ -96,29 +107,32 @@ impl Shared {
         self.reconnects.get()
     }
 
-    /// Closes the stream: idempotent, cancels the fetch, the body reader and any pending
-    /// timer, reports the state `closed` once, and is never reported as an error.
+    /// Closes the stream: idempotent, cancels the fetch, the body reader, list requests and
+    /// any pending timer, reports the state `closed` once, and is never reported as an error.
     pub fn close(&self) {
         if self.closed.replace(true) {
             return;
         }
-        if let Some(c) = self.controller.borrow_mut().take() {
+        let controllers = std::mem::take(&mut *self.controllers.borrow_mut());
+        for c in controllers {
             c.abort();
         }
-        self.wake();
+        self.end_wait();
         self.set_state(State::Closed);
     }
 
-    /// Ends a pending backoff delay now (network back online, page visible again).
+    /// Ends a pending backoff delay now (network back online, page visible again), unless
+    /// the server asked for it (`Retry-After`).
     pub fn wake(&self) {
-        let waker = self.waker.borrow_mut().take();
-        if let Some(w) = waker {
-            let _ = w.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }
+        self.woken.set(true);
+        self.end_wait();
     }
 
-    pub(crate) fn handler(&self) -> &dyn Handler {
-        &*self.handler
+    fn end_wait(&self) {
+        let waker = self.waker.borrow_mut().take();
+        if let Some(w) = waker {
+            let _ = w.call0(&JsValue::UNDEFINED);
+        }
     }
 
     pub(crate) fn set_state(&self, state: State) {
@@ -127,26 +141,126 @@ impl Shared {
         }
     }
 
-    pub(crate) fn set_controller(&self, c: Option<AbortController>) {
-        *self.controller.borrow_mut() = c;
+    /// Registers a request in flight, so that `close()` aborts it (at once if already closed).
+    pub(crate) fn track(&self, c: &AbortController) {
+        if self.closed.get() {
+            c.abort();
+            return;
+        }
+        let mut controllers = self.controllers.borrow_mut();
+        controllers.retain(|k| !k.signal().aborted());
+        controllers.push(c.clone());
     }
 
-    /// Waits `delay_ms` unless closed or woken first.
-    pub(crate) async fn sleep(&self, delay_ms: u64) {
+    /// Waits `delay_ms` unless closed or woken first; returns whether a wake ended it.
+    pub(crate) async fn sleep(&self, delay_ms: u64) -> bool {
         let sleep = Sleep::new(delay_ms);
-        *self.waker.borrow_mut() = Some(sleep.waker());
+        self.wait_for(sleep.waker(), sleep.wait()).await
+    }
+
+    /// Waits for `done` until `close()` or a wake calls `end` (which must make `done`
+    /// complete); returns whether a wake ended it.
+    pub(crate) async fn wait_for(&self, end: Function, done: impl std::future::Future) -> bool {
+        self.woken.set(false);
+        *self.waker.borrow_mut() = Some(end);
         if !self.closed.get() {
-            sleep.wait().await;
+            done.await;
         }
         self.waker.borrow_mut().take();
+        self.woken.replace(false)
     }
 
-    /// Reports a scheduled reconnect.
-    pub(crate) fn reconnecting(&self, info: ReconnectInfo) {
-        self.reconnects.set(self.reconnects.get() + 1);
-        self.set_state(State::Reconnecting);
-        if !self.closed.get() {
-            self.handler.reconnect(&info);
+    /// Carries out a command of the stream's machine that needs no waiting.
+    pub(crate) fn apply(&self, command: Command) {
+        match command {
+            Command::Report(error) => {
+                if !self.closed.get() {
+                    self.handler.error(&error);
+                }
+            }
+            // After `close()` the state stays `closed`.
+            Command::SetState(state) if !self.closed.get() => self.set_state(state),
+            Command::SetState(_) => {}
+            Command::Reconnecting {
+                attempt,
+                delay_ms,
+                reason,
+            } => {
+                self.reconnects.set(self.reconnects.get() + 1);
+                if !self.closed.get() {
+                    self.handler.reconnect(&ReconnectInfo {
+                        attempt,
+                        delay_ms,
+                        reason,
+                    });
+                }
+            }
+            Command::Stop => self.close(),
+            // The driver's own business.
+            Command::ResolveToken { .. }
+            | Command::Connect
+            | Command::Read
+            | Command::Sleep { .. } => {}
+        }
+    }
+}
+
+/// Runs `machine` to its end: `step` carries out each command that waits (token, connect,
+/// read) and answers the inputs it led to; sleeps, wakes and `close()` are handled here.
+/// `apply` carries out the commands that need no waiting (report, state, reconnecting); the
+/// run ends at `Stop`, which is left to the caller.
+pub(crate) async fn drive<F, Fut>(
+    shared: &Shared,
+    machine: &mut Lifecycle,
+    mut apply: impl FnMut(Command),
+    mut step: F,
+) where
+    F: FnMut(Command) -> Fut,
+    Fut: std::future::Future<Output = Vec<Input>>,
+{
+    let mut pending: VecDeque<Command> = machine.handle(Input::Start).into();
+    if shared.closed.get() {
+        pending.extend(machine.handle(Input::Close));
+    }
+    while let Some(command) = pending.pop_front() {
+        let inputs = match command {
+            Command::Sleep { ms } => sleep_until_due(shared, machine, ms, &mut pending).await,
+            Command::ResolveToken { .. } | Command::Connect | Command::Read => step(command).await,
+            Command::Stop => return,
+            other => {
+                apply(other);
+                Vec::new()
+            }
+        };
+        // `close()` wins over whatever the wait produced (an aborted request, say).
+        let inputs = if shared.closed.get() {
+            vec![Input::Close]
+        } else {
+            inputs
+        };
+        for input in inputs {
+            pending.extend(machine.handle(input));
+        }
+    }
+}
+
+/// Sleeps `ms`; a wake the machine ignores (a server-mandated wait) sleeps on until due.
+async fn sleep_until_due(
+    shared: &Shared,
+    machine: &mut Lifecycle,
+    ms: u64,
+    pending: &mut VecDeque<Command>,
+) -> Vec<Input> {
+    let due = now_ms() + ms as f64;
+    loop {
+        let left = (due - now_ms()).max(0.0) as u64;
+        if !shared.sleep(left).await || shared.closed.get() {
+            return vec![Input::TimerFired];
+        }
+        let commands = machine.handle(Input::Wake);
+        if !commands.is_empty() {
+            pending.extend(commands);
+            return Vec::new();
         }
     }
 }
@@ -155,9 +269,9 @@ impl Shared {
 pub(crate) fn listeners(
     shared: &Rc<Shared>,
     config: &StreamConfig,
-) -> (Lifecycle, Option<EventListener>) {
+) -> (PageListeners, Option<EventListener>) {
     let weak: Weak<Shared> = Rc::downgrade(shared);
-    let lifecycle = Lifecycle::new(move || {
+    let lifecycle = PageListeners::new(move || {
         if let Some(s) = weak.upgrade() {
             s.wake();
         }
@@ -183,7 +297,8 @@ pub(crate) struct Delivery<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) config: &'a StreamConfig,
     pub(crate) dedupe: &'a mut Dedupe,
-    pub(crate) backoff: &'a mut Backoff,
+    /// Where a `retry:` field goes (for the machine's backoff).
+    pub(crate) server_retry: &'a mut Option<u64>,
     pub(crate) terminal: bool,
     /// `handler.buffers()`, asked once rather than per event.
     buffers: bool,
@@ -205,13 +320,13 @@ impl<'a> Delivery<'a> {
         shared: &'a Shared,
         config: &'a StreamConfig,
         dedupe: &'a mut Dedupe,
-        backoff: &'a mut Backoff,
+        server_retry: &'a mut Option<u64>,
     ) -> Delivery<'a> {
         Delivery {
             shared,
             config,
             dedupe,
-            backoff,
+            server_retry,
             terminal: false,
             buffers: shared.handler.buffers(),
             handed: 0,
@@ -293,7 +408,7 @@ impl Sink for Delivery<'_> {
         self.deliver(event, Source::Streamed);
     }
     fn on_retry(&mut self, ms: u64) {
-        self.backoff.set_server_retry(ms);
+        *self.server_retry = Some(ms);
     }
     fn on_error(&mut self, error: Error) {
         if !self.shared.closed.get() {
@@ -308,202 +423,176 @@ impl Sink for Delivery<'_> {
     }
 }
 
-/// How one connection ended.
-enum Ended {
-    /// `close()` was called.
-    Closed,
-    /// A terminal event arrived: the stream is over.
-    Terminal,
-    /// Anything else: to be decided.
-    Outcome(Outcome),
-}
-
-/// What the connection loop shares with the per-chunk callback of the body pump: the parser,
-/// the dedupe and the backoff (for `retry:`).
+/// What the per-chunk callback of the body pump shares with the driver.
 struct Pipe {
     parser: Parser,
     dedupe: Dedupe,
-    backoff: Backoff,
+    /// A `retry:` field of the body, for the machine.
+    server_retry: Option<u64>,
 }
 
-struct Loop<'a> {
-    shared: &'a Rc<Shared>,
+/// The fetch driver of one stream: what the machine's commands need.
+struct FetchDriver {
+    shared: Rc<Shared>,
     config: Rc<StreamConfig>,
     fetch: Function,
     url: String,
     pipe: Rc<RefCell<Pipe>>,
-    backfill_pending: bool,
+    /// The token of the next request (resolved by the provider, or the static one).
+    token: RefCell<Option<String>>,
+    /// The attempt whose body `Read` reads.
+    attempt: RefCell<Option<Attempt>>,
+    /// The history is still to be listed (`history: "backfill"`), until it all was.
+    backfill_pending: Cell<bool>,
 }
 
 async fn run(shared: Rc<Shared>, config: StreamConfig) {
     let _listeners = listeners(&shared, &config);
-    let fetch = match config.fetch.clone().or_else(global_fetch) {
-        Some(f) => f,
-        None => {
-            shared.handler.error(&Error::InvalidArgument {
-                field: "fetch",
-                message: String::from("this runtime has no global fetch; pass the fetch option"),
-            });
-            shared.close();
-            return;
+    let mut machine = Lifecycle::new(config.retry, matches!(config.token, Token::Provider(_)));
+    let Some(fetch) = config.fetch.clone().or_else(global_fetch) else {
+        let error = Error::InvalidArgument {
+            field: "fetch",
+            message: String::from("this runtime has no global fetch; pass the fetch option"),
+        };
+        for command in machine.handle(Input::Fatal(error)) {
+            shared.apply(command);
         }
+        return;
     };
     let pipe = Pipe {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
         dedupe: config.dedupe(),
-        backoff: Backoff::new(config.retry),
+        server_retry: None,
     };
-    let mut l = Loop {
-        shared: &shared,
+    let driver = Rc::new(FetchDriver {
+        shared: shared.clone(),
         url: config.target.stream_url(&config.base_url, &config.types),
-        backfill_pending: config.history == History::Backfill && config.last_event_id.is_none(),
+        backfill_pending: Cell::new(
+            config.history == History::Backfill && config.last_event_id.is_none(),
+        ),
+        token: RefCell::new(match &config.token {
+            Token::Static(t) => Some(t.clone()),
+            _ => None,
+        }),
         config: Rc::new(config),
         fetch,
         pipe: Rc::new(RefCell::new(pipe)),
+        attempt: RefCell::new(None),
+    });
+    let apply = |command| {
+        shared.apply(command);
     };
-    l.run().await;
+    drive(&shared, &mut machine, apply, |command| {
+        let d = driver.clone();
+        async move { d.step(command).await }
+    })
+    .await;
+    shared.close();
 }
 
-impl Loop<'_> {
-    async fn run(&mut self) {
-        let mut refresh = false;
-        let mut refreshed = false;
-        loop {
-            if self.shared.closed.get() {
-                return;
-            }
-            let token = match &self.config.token {
-                Token::None => Ok(None),
-                Token::Static(t) => Ok(Some(t.clone())),
-                Token::Provider(p) => p(refresh)
-                    .await
-                    .map(Some)
-                    .map_err(|m| Outcome::Network(format!("the token provider failed: {m}"))),
-            };
-            refresh = false;
-            if self.shared.closed.get() {
-                return;
-            }
-            let ended = match token {
-                Ok(token) => self.connect(token.as_deref(), &mut refreshed).await,
-                Err(outcome) => Ended::Outcome(outcome),
-            };
-            self.shared.set_controller(None);
-            let outcome = match ended {
-                Ended::Closed => return,
-                Ended::Terminal => {
-                    self.shared.close();
-                    return;
-                }
-                Ended::Outcome(o) => o,
-            };
-            if self.shared.closed.get() {
-                return;
-            }
-            let can_refresh = matches!(self.config.token, Token::Provider(_)) && !refreshed;
-            match decide(outcome, can_refresh) {
-                Decision::RefreshToken => {
-                    refreshed = true;
-                    refresh = true;
-                }
-                Decision::Stop(error) => {
-                    self.shared.handler.error(&error);
-                    self.shared.close();
-                    return;
-                }
-                Decision::Retry {
-                    error,
-                    retry_after_ms,
-                } => {
-                    if let Some(e) = &error {
-                        self.shared.handler.error(e);
-                    }
-                    if self.shared.closed.get() {
-                        return;
-                    }
-                    let delay = self.pipe.borrow_mut().backoff.next_delay(
-                        now_ms(),
-                        random(),
-                        retry_after_ms,
-                    );
-                    match delay {
-                        None => {
-                            self.shared.handler.error(&Error::Network {
-                                message: String::from("gave up: retry.maxAttempts reached"),
-                            });
-                            self.shared.close();
-                            return;
-                        }
-                        Some(delay_ms) => {
-                            let reason = error
-                                .map(|e| e.to_string())
-                                .unwrap_or_else(|| String::from("the server ended the stream"));
-                            self.shared.reconnecting(ReconnectInfo {
-                                attempt: self.pipe.borrow().backoff.failures(),
-                                delay_ms,
-                                reason,
-                            });
-                            self.shared.sleep(delay_ms).await;
-                        }
-                    }
-                }
-            }
+impl FetchDriver {
+    /// Carries out one command that waits; answers the inputs it led to.
+    async fn step(&self, command: Command) -> Vec<Input> {
+        match command {
+            Command::ResolveToken { refresh } => vec![self.resolve_token(refresh).await],
+            Command::Connect => vec![self.connect().await],
+            Command::Read => self.read().await,
+            _ => Vec::new(),
         }
     }
 
-    async fn connect(&mut self, token: Option<&str>, refreshed: &mut bool) -> Ended {
+    async fn resolve_token(&self, refresh: bool) -> Input {
+        let Token::Provider(provider) = &self.config.token else {
+            return Input::TokenResolved(Ok(()));
+        };
+        match provider(refresh).await {
+            Ok(token) => match super::config::validate_token(&token) {
+                Ok(()) => {
+                    *self.token.borrow_mut() = Some(token);
+                    Input::TokenResolved(Ok(()))
+                }
+                // No request can carry it, however often it is retried.
+                Err(error) => Input::Fatal(error),
+            },
+            Err(message) => Input::TokenResolved(Err(message)),
+        }
+    }
+
+    fn ended(outcome: Outcome) -> Input {
+        Input::Ended {
+            outcome,
+            now_ms: now_ms(),
+            random: random(),
+        }
+    }
+
+    async fn connect(&self) -> Input {
         let mut attempt = match Attempt::new(self.config.idle_timeout_ms) {
             Ok(a) => a,
-            Err(o) => return Ended::Outcome(o),
+            Err(o) => return Self::ended(o),
         };
-        self.shared
-            .set_controller(Some(attempt.controller().clone()));
+        self.shared.track(attempt.controller());
         let resume = self.shared.last_event_id();
-        let headers = self
-            .config
-            .request_headers(token, &resume, "text/event-stream");
+        let headers = {
+            let token = self.token.borrow();
+            self.config
+                .request_headers(token.as_deref(), &resume, "text/event-stream")
+        };
         let sent = attempt
             .send(&self.fetch, &self.url, &headers, Expect::EventStream)
             .await;
-        if self.shared.closed.get() {
-            return Ended::Closed;
-        }
         if let Err(o) = sent {
-            return Ended::Outcome(o);
+            return Self::ended(o);
         }
         {
             let mut pipe = self.pipe.borrow_mut();
-            pipe.backoff.opened(now_ms());
             pipe.parser.reset();
             pipe.parser.set_last_event_id(&resume);
             pipe.dedupe.connected();
         }
-        *refreshed = false;
-        self.shared.set_state(State::Open);
-        if self.backfill_pending {
-            self.backfill_pending = false;
-            if let Err(o) = self.backfill(token).await {
-                return if self.shared.closed.get() {
-                    Ended::Closed
-                } else {
-                    Ended::Outcome(o)
-                };
+        *self.attempt.borrow_mut() = Some(attempt);
+        Input::Opened { now_ms: now_ms() }
+    }
+
+    /// Reads the body (after listing the history, the first time with `history: "backfill"`).
+    async fn read(&self) -> Vec<Input> {
+        let Some(mut attempt) = self.attempt.borrow_mut().take() else {
+            return Vec::new();
+        };
+        if self.backfill_pending.get() {
+            // The live stream is open and buffers; its idle watchdog waits for the listing.
+            attempt.pause_watchdog(true);
+            let listed = self.backfill().await;
+            attempt.pause_watchdog(false);
+            match listed {
+                Ok(()) => self.backfill_pending.set(false),
+                Err(_) if self.shared.is_closed() => return Vec::new(),
+                // The history cannot be complete: that is fatal (already retried).
+                Err(error) => return vec![Input::Fatal(error)],
             }
         }
         // Chunks are handled synchronously as the pump reads them: parse, dedupe, deliver.
+        let terminal = Rc::new(Cell::new(false));
         let on_chunk = {
-            let (shared, config, pipe) =
-                (self.shared.clone(), self.config.clone(), self.pipe.clone());
+            let (shared, config, pipe, terminal) = (
+                self.shared.clone(),
+                self.config.clone(),
+                self.pipe.clone(),
+                terminal.clone(),
+            );
             move |chunk: &[u8]| -> Chunk {
                 let mut pipe = pipe.borrow_mut();
                 let Pipe {
                     parser,
                     dedupe,
-                    backoff,
+                    server_retry,
                 } = &mut *pipe;
-                let mut delivery = Delivery::new(&shared, &config, dedupe, backoff);
+                let mut delivery = Delivery::new(&shared, &config, dedupe, server_retry);
                 parser.push(chunk, &mut delivery);
                 delivery.flush();
+                if delivery.terminal {
+                    terminal.set(true);
+                }
                 if shared.closed.get() || delivery.terminal {
                     Chunk::Stop
                 } else {
@@ -512,42 +601,47 @@ impl Loop<'_> {
             }
         };
         let pumped = attempt.pump(on_chunk).await;
-        if self.shared.closed.get() {
-            return Ended::Closed;
+        drop(attempt);
+        let mut inputs = Vec::new();
+        if let Some(ms) = self.pipe.borrow_mut().server_retry.take() {
+            inputs.push(Input::ServerRetry(ms));
         }
-        match pumped {
-            Ok(Chunk::Stop) => Ended::Terminal,
-            Ok(Chunk::NotBytes) => Ended::Outcome(Outcome::Network(String::from(
+        if self.shared.closed.get() {
+            return inputs;
+        }
+        inputs.push(match pumped {
+            Ok(Chunk::Stop) if terminal.get() => Input::Terminal,
+            Ok(Chunk::Stop) => return inputs,
+            Ok(Chunk::NotBytes) => Self::ended(Outcome::Network(String::from(
                 "the response body yielded a chunk that is not bytes",
             ))),
             Ok(Chunk::Next) => {
                 self.pipe.borrow_mut().parser.end();
-                Ended::Outcome(Outcome::EndOfBody)
+                Self::ended(Outcome::EndOfBody)
             }
-            Err(o) => Ended::Outcome(o),
-        }
+            Err(o) => Self::ended(o),
+        });
+        inputs
     }
 
     /// Lists the history over REST while the live stream (already open) buffers, and delivers
     /// it through the same dedupe, so history then live arrive each once, in order. A session
     /// stream lists every thread, then each thread's events, and merges them in creation order.
-    async fn backfill(&mut self, token: Option<&str>) -> Result<(), Outcome> {
-        let base = self.config.base_url.clone();
-        let types = self.config.types.clone();
-        match self.config.target.clone() {
+    /// A failed page is retried from the same cursor with the stream's backoff.
+    async fn backfill(&self) -> Result<(), Error> {
+        let base = &self.config.base_url;
+        let types = &self.config.types;
+        match &self.config.target {
             Target::Thread { .. } => {
-                let target = self.config.target.clone();
-                let url = |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
-                self.list_pages(&url, token, &mut |this, items| {
-                    this.deliver_listed(items.iter())
-                })
-                .await
+                let target = &self.config.target;
+                let url = |page: Option<&str>| target.history_url(base, types, Some(1000), page);
+                self.list_pages(&url, &mut |this, items| this.deliver_listed(items.iter()))
+                    .await
             }
             Target::Session { session_id } => {
                 let mut thread_ids = Vec::new();
-                let url =
-                    |page: Option<&str>| threads_url(&base, &session_id, &[], Some(1000), page);
-                self.list_pages(&url, token, &mut |_, items| {
+                let url = |page: Option<&str>| threads_url(base, session_id, &[], Some(1000), page);
+                self.list_pages(&url, &mut |_, items| {
                     thread_ids.extend(items.iter().filter_map(|t| text_field(&t, "id")));
                 })
                 .await?;
@@ -557,9 +651,13 @@ impl Loop<'_> {
                         session_id: session_id.clone(),
                         thread_id,
                     };
+                    // A thread id from the server goes into a path: it must be one.
+                    if target.validate().is_err() {
+                        continue;
+                    }
                     let url =
-                        |page: Option<&str>| target.history_url(&base, &types, Some(1000), page);
-                    self.list_pages(&url, token, &mut |_, items| {
+                        |page: Option<&str>| target.history_url(base, types, Some(1000), page);
+                    self.list_pages(&url, &mut |_, items| {
                         events.extend(items.iter().map(|e| {
                             let created = text_field(&e, "created_at");
                             (created.as_deref().and_then(Instant::parse), e)
@@ -581,48 +679,68 @@ impl Loop<'_> {
         }
     }
 
-    /// Fetches every page of a list route (following `next_page`), handing each page's items
-    /// to `on_page`.
+    /// Fetches every page of a list route (following `next_page`, see [`Paging`]), handing
+    /// each page's items to `on_page`.
     async fn list_pages(
-        &mut self,
+        &self,
         url: &dyn Fn(Option<&str>) -> String,
-        token: Option<&str>,
-        on_page: &mut dyn FnMut(&mut Self, js_sys::Array),
-    ) -> Result<(), Outcome> {
-        let mut page: Option<String> = None;
+        on_page: &mut dyn FnMut(&Self, js_sys::Array),
+    ) -> Result<(), Error> {
+        let mut paging = Paging::new();
+        let mut cursor: Option<String> = None;
         loop {
-            let headers = self.config.request_headers(token, "", "application/json");
-            let mut attempt = Attempt::new(self.config.idle_timeout_ms)?;
-            let body = attempt
-                .send(&self.fetch, &url(page.as_deref()), &headers, Expect::Json)
-                .await?;
-            let (items, next_page) =
-                crate::transport::js::parse_page(body.as_deref().unwrap_or("")).ok_or_else(
-                    || Outcome::Network(String::from("the history page is not a JSON list page")),
-                )?;
-            let count = items.length();
+            let token = match self.token.borrow().clone() {
+                Some(t) => Token::Static(t),
+                None => Token::None,
+            };
+            let report = |e: &Error| {
+                if !self.shared.closed.get() {
+                    self.shared.handler.error(e);
+                }
+            };
+            let req = PageRequest {
+                shared: &self.shared,
+                fetch: &self.fetch,
+                url: &url(cursor.as_deref()),
+                token: &token,
+                headers: &self.config.headers,
+                retry: self.config.retry,
+                idle_ms: self.config.idle_timeout_ms,
+            };
+            let (items, next) = fetch_page(&req, &report).await?;
+            let count = items.length() as usize;
             on_page(self, items);
             if self.shared.closed.get() {
                 return Ok(());
             }
-            match next_page {
-                Some(next) if count > 0 => page = Some(next),
-                _ => return Ok(()),
+            match paging.next(next.as_deref(), count)? {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
             }
         }
     }
 
     /// Delivers listed events (JSON objects) through the dedupe, then flushes.
-    fn deliver_listed(&mut self, items: impl Iterator<Item = JsValue>) {
+    fn deliver_listed(&self, items: impl Iterator<Item = JsValue>) {
         let mut pipe = self.pipe.borrow_mut();
         let Pipe {
-            dedupe, backoff, ..
+            dedupe,
+            server_retry,
+            ..
         } = &mut *pipe;
-        let mut delivery = Delivery::new(self.shared, &self.config, dedupe, backoff);
+        let mut delivery = Delivery::new(&self.shared, &self.config, dedupe, server_retry);
         for item in items {
             let id = text_field(&item, "id");
+            let event_type = text_field(&item, "type").unwrap_or_else(|| String::from("message"));
+            // Ids and types become SSE fields: a line break in one would not survive the
+            // stream's framing, so such an event is delivered without it.
+            let id = id.filter(|i| !i.contains(['\r', '\n', '\0']));
             let event = SseEvent {
-                event_type: text_field(&item, "type").unwrap_or_else(|| String::from("message")),
+                event_type: if event_type.contains(['\r', '\n']) {
+                    String::from("message")
+                } else {
+                    event_type
+                },
                 data: js_sys::JSON::stringify(&item)
                     .ok()
                     .and_then(|s| s.as_string())
@@ -635,6 +753,106 @@ impl Loop<'_> {
         }
         delivery.flush();
     }
+}
+
+/// What a page request needs.
+pub(crate) struct PageRequest<'a> {
+    /// The stream (or listing) it belongs to: `close()` aborts it.
+    pub(crate) shared: &'a Shared,
+    pub(crate) fetch: &'a Function,
+    pub(crate) url: &'a str,
+    pub(crate) token: &'a Token,
+    /// The application's extra headers.
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) retry: RetryOptions,
+    pub(crate) idle_ms: Option<u64>,
+}
+
+/// Fetches one page of a list route on its own [`Lifecycle`]: failures are retried with the
+/// backoff of `retry` from the same URL (each reported to `report`), a token provider is asked
+/// before each attempt (and refreshed once after a 401), `close()` aborts the request. Returns
+/// the page's items and its `next_page`.
+pub(crate) async fn fetch_page(
+    req: &PageRequest<'_>,
+    report: &dyn Fn(&Error),
+) -> Result<(js_sys::Array, Option<String>), Error> {
+    let provider = matches!(req.token, Token::Provider(_));
+    let mut machine = Lifecycle::new(req.retry, provider);
+    let page: RefCell<Option<(js_sys::Array, Option<String>)>> = RefCell::new(None);
+    let last_error: RefCell<Option<Error>> = RefCell::new(None);
+    let token: RefCell<Option<String>> = RefCell::new(match req.token {
+        Token::Static(t) => Some(t.clone()),
+        _ => None,
+    });
+    let apply = |command| {
+        if let Command::Report(e) = command {
+            report(&e);
+            *last_error.borrow_mut() = Some(e);
+        }
+    };
+    drive(req.shared, &mut machine, apply, |command| {
+        let (page, token) = (&page, &token);
+        async move {
+            match command {
+                Command::ResolveToken { refresh } => {
+                    let Token::Provider(p) = req.token else {
+                        return vec![Input::TokenResolved(Ok(()))];
+                    };
+                    match p(refresh).await {
+                        Ok(t) => match super::config::validate_token(&t) {
+                            Ok(()) => {
+                                *token.borrow_mut() = Some(t);
+                                vec![Input::TokenResolved(Ok(()))]
+                            }
+                            Err(e) => vec![Input::Fatal(e)],
+                        },
+                        Err(m) => vec![Input::TokenResolved(Err(m))],
+                    }
+                }
+                Command::Connect => {
+                    let mut attempt = match Attempt::new(req.idle_ms) {
+                        Ok(a) => a,
+                        Err(o) => return vec![FetchDriver::ended(o)],
+                    };
+                    req.shared.track(attempt.controller());
+                    let mut headers = Vec::with_capacity(req.headers.len() + 2);
+                    headers.push((String::from("Accept"), String::from("application/json")));
+                    if let Some(t) = &*token.borrow() {
+                        headers.push((String::from("Authorization"), format!("Bearer {t}")));
+                    }
+                    headers.extend(req.headers.iter().cloned());
+                    match attempt
+                        .send(req.fetch, req.url, &headers, Expect::Json)
+                        .await
+                    {
+                        Ok(body) => {
+                            match crate::transport::js::parse_page(body.as_deref().unwrap_or("")) {
+                                Some(found) => {
+                                    *page.borrow_mut() = Some(found);
+                                    vec![Input::Terminal]
+                                }
+                                None => vec![Input::Fatal(Error::ContentType {
+                                    found: String::from(
+                                        "application/json, but not a list page ({\"data\": [...]})",
+                                    ),
+                                    expected: "application/json",
+                                })],
+                            }
+                        }
+                        Err(o) => vec![FetchDriver::ended(o)],
+                    }
+                }
+                _ => Vec::new(),
+            }
+        }
+    })
+    .await;
+    if let Some(found) = page.into_inner() {
+        return Ok(found);
+    }
+    Err(last_error.into_inner().unwrap_or(Error::Network {
+        message: String::from("the listing was closed"),
+    }))
 }
 
 /// A string field of a JS object.

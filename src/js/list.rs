@@ -4,16 +4,15 @@
 
 use super::error::to_js;
 use super::options::{fetch as fetch_option, headers, string, strings, token};
-use crate::client::Token;
+use crate::client::{fetch_page, Handler, PageRequest, Shared, Token};
 use crate::error::Error;
 use crate::request::{
     normalize_base_url, threads_url, validate_header, validate_id, validate_types, Target,
 };
-use crate::resume::{decide, Backoff, Decision, RetryOptions};
-use crate::transport::fetch::{global_fetch, Attempt, Expect};
-use crate::transport::js::{iter_result, now_ms, random};
-use crate::transport::timer::Sleep;
-use js_sys::{Array, Function, Promise, Reflect};
+use crate::resume::{Paging, RetryOptions};
+use crate::transport::fetch::global_fetch;
+use crate::transport::js::iter_result;
+use js_sys::{Function, Promise, Reflect};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -34,7 +33,11 @@ struct Pager {
     fetch: Function,
     retry: RetryOptions,
     buffer: VecDeque<JsValue>,
+    /// The cursor of the next page; `None` before the first page and at the end.
     next_page: Option<String>,
+    paging: Paging,
+    /// A paging error, raised once the items before it were handed out.
+    pending_error: Option<Error>,
     started: bool,
     done: bool,
 }
@@ -53,118 +56,79 @@ impl Pager {
     }
 }
 
-/// Fetches one page with retries; returns the page's items and its `next_page`.
-async fn fetch_page(p: &Rc<RefCell<Pager>>) -> Result<(Array, Option<String>), Error> {
-    let (url, fetch, token, extra, retry) = {
-        let p = p.borrow();
-        (
-            p.url(),
-            p.fetch.clone(),
-            p.token.clone(),
-            p.headers.clone(),
-            p.retry,
-        )
-    };
-    let mut backoff = Backoff::new(retry);
-    let mut refresh = false;
-    let mut refreshed = false;
-    loop {
-        let token_value = match &token {
-            Token::None => None,
-            Token::Static(t) => Some(t.clone()),
-            Token::Provider(f) => Some(f(refresh).await.map_err(|m| Error::Network {
-                message: format!("the token provider failed: {m}"),
-            })?),
-        };
-        refresh = false;
-        let mut h = vec![(String::from("Accept"), String::from("application/json"))];
-        if let Some(t) = &token_value {
-            h.push((String::from("Authorization"), format!("Bearer {t}")));
-        }
-        h.extend(extra.iter().cloned());
-        let mut attempt = Attempt::new(None).map_err(outcome_error)?;
-        let outcome = match attempt.send(&fetch, &url, &h, Expect::Json).await {
-            Ok(body) => {
-                let text = body.unwrap_or_default();
-                let (items, next) =
-                    crate::transport::js::parse_page(&text).ok_or_else(|| Error::ContentType {
-                        found: String::from(
-                            "application/json, but not a list page ({\"data\": [...]})",
-                        ),
-                        expected: "application/json",
-                    })?;
-                return Ok((items, next));
-            }
-            Err(o) => o,
-        };
-        let can_refresh = matches!(token, Token::Provider(_)) && !refreshed;
-        match decide(outcome, can_refresh) {
-            Decision::RefreshToken => {
-                refreshed = true;
-                refresh = true;
-            }
-            Decision::Stop(e) => return Err(e),
-            Decision::Retry {
-                error,
-                retry_after_ms,
-            } => {
-                let error = error.unwrap_or(Error::Network {
-                    message: String::from("the response ended early"),
-                });
-                match backoff.next_delay(now_ms(), random(), retry_after_ms) {
-                    Some(delay) => Sleep::new(delay).wait().await,
-                    None => return Err(error),
-                }
-            }
-        }
-    }
-}
+/// A listing reports nothing as it goes: its errors reject `next()`.
+struct Quiet;
 
-fn outcome_error(o: crate::resume::Outcome) -> Error {
-    match decide(o, false) {
-        Decision::Stop(e) => e,
-        Decision::Retry { error: Some(e), .. } => e,
-        _ => Error::Network {
-            message: String::from("the request failed"),
-        },
-    }
+impl Handler for Quiet {
+    fn event(&self, _: crate::sse::EventRef<'_>, _: bool) {}
+    fn error(&self, _: &Error) {}
+    fn state(&self, _: crate::resume::State) {}
+    fn reconnect(&self, _: &crate::client::ReconnectInfo) {}
 }
 
 /// An async iterator over the items of a list route (`for await (const item of …)`).
 #[wasm_bindgen(skip_typescript)]
 pub struct ListIterator {
     pager: Rc<RefCell<Pager>>,
+    /// `return()` closes it: the request in flight is aborted, no other is made.
+    shared: Rc<Shared>,
 }
 
 #[wasm_bindgen]
 impl ListIterator {
     /// The next item, fetching the next page when needed.
     pub fn next(&self) -> Promise {
-        let pager = self.pager.clone();
+        let (pager, shared) = (self.pager.clone(), self.shared.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             loop {
-                {
+                let (url, fetch, token, headers, retry) = {
                     let mut p = pager.borrow_mut();
                     if let Some(v) = p.buffer.pop_front() {
                         return Ok(iter_result(false, &v).into());
                     }
-                    if p.done || (p.started && p.next_page.is_none()) {
+                    if let Some(e) = p.pending_error.take() {
+                        p.done = true;
+                        return Err(to_js(&e));
+                    }
+                    if p.done || shared.is_closed() || (p.started && p.next_page.is_none()) {
                         p.done = true;
                         return Ok(iter_result(true, &JsValue::UNDEFINED).into());
                     }
                     p.started = true;
-                }
-                let (items, next) = fetch_page(&pager).await.map_err(|e| {
-                    pager.borrow_mut().done = true;
+                    (
+                        p.url(),
+                        p.fetch.clone(),
+                        p.token.clone(),
+                        p.headers.clone(),
+                        p.retry,
+                    )
+                };
+                let req = PageRequest {
+                    shared: &shared,
+                    fetch: &fetch,
+                    url: &url,
+                    token: &token,
+                    headers: &headers,
+                    retry,
+                    idle_ms: None,
+                };
+                let fetched = fetch_page(&req, &|_| {}).await;
+                let mut p = pager.borrow_mut();
+                let (items, next) = fetched.map_err(|e| {
+                    p.done = true;
                     to_js(&e)
                 })?;
-                let mut p = pager.borrow_mut();
-                if items.length() == 0 && next.is_some() && next == p.next_page {
-                    // A server that repeats a cursor with no items would loop forever.
-                    p.done = true;
-                }
+                let count = items.length() as usize;
                 p.buffer.extend(items.iter());
-                p.next_page = next;
+                match p.paging.next(next.as_deref(), count) {
+                    Ok(next) => p.next_page = next,
+                    Err(e) => {
+                        // The items of this page are still handed out; the error ends the
+                        // listing after them.
+                        p.next_page = None;
+                        p.pending_error = Some(e);
+                    }
+                }
             }
         })
     }
@@ -172,6 +136,7 @@ impl ListIterator {
     /// Stops the iteration.
     #[wasm_bindgen(js_name = "return")]
     pub fn return_(&self) -> Promise {
+        self.shared.close();
         let mut p = self.pager.borrow_mut();
         p.done = true;
         p.buffer.clear();
@@ -226,6 +191,7 @@ fn pager(
         .map(|n| n.min(f64::from(u32::MAX)) as u32)
         .unwrap_or(4);
     Ok(ListIterator {
+        shared: Shared::new(Rc::new(Quiet), ""),
         pager: Rc::new(RefCell::new(Pager {
             base,
             session_id,
@@ -240,6 +206,8 @@ fn pager(
             },
             buffer: VecDeque::new(),
             next_page: None,
+            paging: Paging::new(),
+            pending_error: None,
             started: false,
             done: false,
         })),

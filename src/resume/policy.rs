@@ -29,6 +29,10 @@ impl Default for RetryOptions {
     }
 }
 
+/// The longest delay a timer can wait: `setTimeout` fires at once for anything above
+/// 2^31 - 1 ms (about 24.8 days), so a larger delay would become a busy loop.
+pub const MAX_TIMER_MS: u64 = 2_147_483_647;
+
 /// The backoff state of one stream.
 #[derive(Debug, Clone)]
 pub struct Backoff {
@@ -67,6 +71,17 @@ impl Backoff {
         self.opened_at_ms = Some(now_ms);
     }
 
+    /// The connection that opened ended at `now_ms`: when it stayed open `healthyAfterMs`,
+    /// the next failure starts the backoff over, whatever ended it (even a 401 that only
+    /// refreshes the token). [`Backoff::next_delay`] does the same when this was not called.
+    pub fn ended(&mut self, now_ms: f64) {
+        if let Some(opened) = self.opened_at_ms.take() {
+            if now_ms - opened >= self.options.healthy_after_ms as f64 {
+                self.failures = 0;
+            }
+        }
+    }
+
     /// The server sent `retry: ms`: it becomes the base delay.
     pub fn set_server_retry(&mut self, ms: u64) {
         self.server_retry_ms = Some(ms);
@@ -84,7 +99,7 @@ impl Backoff {
     /// attempt, or `None` when `max_attempts` is exhausted.
     ///
     /// `random` is uniform in `[0, 1)`; `retry_after_ms` is a server's `Retry-After`, which is
-    /// honoured as a lower bound. The delay is "full jitter": uniform in `[floor, cap]` where
+    /// honoured as a lower bound. No delay exceeds [`MAX_TIMER_MS`]. The delay is "full jitter": uniform in `[floor, cap]` where
     /// `cap = min(max, base * 2^(failures - 1))`.
     pub fn next_delay(
         &mut self,
@@ -92,11 +107,7 @@ impl Backoff {
         random: f64,
         retry_after_ms: Option<u64>,
     ) -> Option<u64> {
-        if let Some(opened) = self.opened_at_ms.take() {
-            if now_ms - opened >= self.options.healthy_after_ms as f64 {
-                self.failures = 0;
-            }
-        }
+        self.ended(now_ms);
         self.failures = self.failures.saturating_add(1);
         if let Some(max) = self.options.max_attempts {
             if self.failures > max {
@@ -115,10 +126,11 @@ impl Backoff {
             0.5
         };
         let jittered = floor + ((cap.saturating_sub(floor)) as f64 * random) as u64;
-        Some(match retry_after_ms {
+        let delay = match retry_after_ms {
             Some(after) => jittered.max(after),
             None => jittered,
-        })
+        };
+        Some(delay.min(MAX_TIMER_MS))
     }
 }
 
@@ -193,6 +205,19 @@ mod tests {
         assert!(b.next_delay(0.0, 0.5, None).is_some());
         assert!(b.next_delay(0.0, 0.5, None).is_some());
         assert_eq!(b.next_delay(0.0, 0.5, None), None);
+    }
+
+    #[test]
+    fn no_delay_overflows_the_timer() {
+        let mut b = Backoff::new(RetryOptions {
+            max_delay_ms: u64::MAX,
+            ..opts()
+        });
+        for _ in 0..80 {
+            let d = b.next_delay(0.0, 0.999, None).unwrap();
+            assert!(d <= MAX_TIMER_MS, "{d}");
+        }
+        assert_eq!(b.next_delay(0.0, 0.999, Some(u64::MAX)), Some(MAX_TIMER_MS));
     }
 
     #[test]

@@ -4,15 +4,16 @@
 //! module listens to every known event type (a native `EventSource` only dispatches named
 //! events to listeners registered for that name), dedupes, and when the browser gives up
 //! (`readyState` CLOSED, for example after a non-200 status, which it does not expose) opens a
-//! new `EventSource` after a backoff delay.
+//! new `EventSource` after a backoff delay, as the stream's [`Lifecycle`] machine commands.
 
 use super::js::{deferred, now_ms, random};
-use crate::client::{ReconnectInfo, Shared, StreamConfig};
+use crate::client::{drive, Shared, StreamConfig};
 use crate::error::Error;
-use crate::resume::{Backoff, State};
+use crate::resume::{Command, Dedupe, Input, Lifecycle, Outcome, State};
 use crate::sse::SseEvent;
 use gloo_events::EventListener;
-use std::cell::RefCell;
+use js_sys::Function;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,24 +32,52 @@ impl Drop for Source {
     }
 }
 
+/// How the current `EventSource` is doing, as its listeners saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Nothing yet.
+    Nothing,
+    /// `open`: the response is an event stream.
+    Opened,
+    /// The browser gave up (`readyState` CLOSED after an error).
+    GaveUp,
+    /// A terminal event was delivered.
+    Terminal,
+}
+
+/// The driver of one stream over the native `EventSource`, on the same [`Lifecycle`] machine
+/// as `fetch`: `Connect` opens a source and waits for `open` (or the browser giving up),
+/// `Read` waits until the browser gives up or the stream ends, and `close()` ends either wait
+/// and drops the source, which closes it.
+struct EsDriver {
+    shared: Rc<Shared>,
+    config: Rc<StreamConfig>,
+    url: String,
+    types: Vec<String>,
+    dedupe: Rc<RefCell<Dedupe>>,
+    source: RefCell<Option<Source>>,
+    seen: Rc<Cell<Seen>>,
+    /// Resolves the wait in progress when a listener saw something.
+    notify: Rc<RefCell<Option<Function>>>,
+}
+
 pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
     let _listeners = crate::client::runner_listeners(&shared, &config);
+    let mut machine = Lifecycle::new(config.retry, false);
     let has_event_source =
         js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("EventSource")).unwrap_or(false);
     if !has_event_source {
-        shared.handler().error(&Error::InvalidArgument {
+        let error = Error::InvalidArgument {
             field: "transport",
             message: String::from(
                 "this runtime has no native EventSource (Node has none); use the default \"fetch\" transport",
             ),
-        });
-        shared.close();
+        };
+        for command in machine.handle(Input::Fatal(error)) {
+            shared.apply(command);
+        }
         return;
     }
-    let url = config.target.stream_url(&config.base_url, &config.types);
-    let dedupe = Rc::new(RefCell::new(config.dedupe()));
-    let mut backoff = Backoff::new(config.retry);
-    let config = Rc::new(config);
     let mut types: Vec<String> = crate::events::KNOWN_TYPES
         .iter()
         .map(|t| (*t).to_owned())
@@ -56,48 +85,130 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
     types.extend(config.types.iter().cloned());
     types.push(String::from("message"));
     types.push(String::from("error"));
-    types.sort();
+    types.sort_unstable();
     types.dedup();
-    loop {
-        if shared.is_closed() {
-            return;
+    let driver = Rc::new(EsDriver {
+        shared: shared.clone(),
+        url: config.target.stream_url(&config.base_url, &config.types),
+        types,
+        dedupe: Rc::new(RefCell::new(config.dedupe())),
+        config: Rc::new(config),
+        source: RefCell::new(None),
+        seen: Rc::new(Cell::new(Seen::Nothing)),
+        notify: Rc::new(RefCell::new(None)),
+    });
+    let apply = |command| shared.apply(command);
+    drive(&shared, &mut machine, apply, |command| {
+        let d = driver.clone();
+        async move { d.step(command).await }
+    })
+    .await;
+    // Dropping the source closes it: nothing reconnects after the end.
+    driver.source.borrow_mut().take();
+    shared.close();
+}
+
+impl EsDriver {
+    async fn step(&self, command: Command) -> Vec<Input> {
+        match command {
+            Command::Connect => {
+                if let Err(error) = self.open() {
+                    return vec![Input::Fatal(error)];
+                }
+                self.wait(|seen| seen != Seen::Nothing).await;
+                match self.seen.get() {
+                    Seen::Opened => vec![Input::Opened { now_ms: now_ms() }],
+                    Seen::Terminal => vec![Input::Terminal],
+                    _ => self.gave_up(),
+                }
+            }
+            Command::Read => {
+                self.wait(|seen| matches!(seen, Seen::GaveUp | Seen::Terminal))
+                    .await;
+                match self.seen.get() {
+                    Seen::Terminal => vec![Input::Terminal],
+                    Seen::GaveUp => self.gave_up(),
+                    // Closed meanwhile.
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
         }
+    }
+
+    /// The browser gave up: the source is dropped, the machine backs off.
+    fn gave_up(&self) -> Vec<Input> {
+        self.source.borrow_mut().take();
+        if self.shared.is_closed() {
+            return Vec::new();
+        }
+        vec![Input::Ended {
+            outcome: Outcome::Network(String::from(
+                "the EventSource connection failed and the browser gave up (it does not expose the HTTP status)",
+            )),
+            now_ms: now_ms(),
+            random: random(),
+        }]
+    }
+
+    /// Waits until `done(seen)`, `close()` or the source's end.
+    async fn wait(&self, done: impl Fn(Seen) -> bool) {
+        while !done(self.seen.get()) && !self.shared.is_closed() && self.source.borrow().is_some() {
+            let d = deferred();
+            *self.notify.borrow_mut() = Some(d.resolve());
+            self.shared
+                .wait_for(d.resolve(), JsFuture::from(d.promise()))
+                .await;
+            self.notify.borrow_mut().take();
+        }
+    }
+
+    /// Opens a new `EventSource` with its listeners.
+    fn open(&self) -> Result<(), Error> {
+        self.source.borrow_mut().take();
+        self.seen.set(Seen::Nothing);
         let init = EventSourceInit::new();
-        init.set_with_credentials(config.with_credentials);
-        let es = match EventSource::new_with_event_source_init_dict(&url, &init) {
-            Ok(es) => es,
-            Err(e) => {
-                shared.handler().error(&Error::InvalidArgument {
-                    field: "baseUrl",
-                    message: format!("EventSource refused the URL: {}", super::js::describe(&e)),
-                });
-                shared.close();
-                return;
+        init.set_with_credentials(self.config.with_credentials);
+        let es = EventSource::new_with_event_source_init_dict(&self.url, &init).map_err(|e| {
+            Error::InvalidArgument {
+                field: "baseUrl",
+                message: format!("EventSource refused the URL: {}", super::js::describe(&e)),
+            }
+        })?;
+        let saw = |seen: &Rc<Cell<Seen>>, notify: &Rc<RefCell<Option<Function>>>, what: Seen| {
+            seen.set(what);
+            let n = notify.borrow_mut().take();
+            if let Some(n) = n {
+                let _ = n.call0(&JsValue::UNDEFINED);
             }
         };
-        let ended = deferred();
-        let terminal = Rc::new(std::cell::Cell::new(false));
         let mut listeners = Vec::new();
         {
-            let (s, d) = (shared.clone(), dedupe.clone());
+            let (s, d, seen, notify) = (
+                self.shared.clone(),
+                self.dedupe.clone(),
+                self.seen.clone(),
+                self.notify.clone(),
+            );
             listeners.push(EventListener::new(&es, "open", move |_| {
                 // The browser reconnects by itself: each open starts a body that may replay.
                 if let Ok(mut d) = d.try_borrow_mut() {
                     d.connected();
                 }
                 s.set_state(State::Open);
+                if seen.get() == Seen::Nothing {
+                    saw(&seen, &notify, Seen::Opened);
+                }
             }));
         }
-        for t in &types {
-            let (s, c, d, term, end) = (
-                shared.clone(),
-                config.clone(),
-                dedupe.clone(),
-                terminal.clone(),
-                ended.resolve(),
+        for t in &self.types {
+            let (s, c, d, seen, notify) = (
+                self.shared.clone(),
+                self.config.clone(),
+                self.dedupe.clone(),
+                self.seen.clone(),
+                self.notify.clone(),
             );
-            // `retry:` is the browser's business here; the delivery only needs somewhere to put it.
-            let mut backoff = Backoff::new(c.retry);
             listeners.push(EventListener::new(&es, t.clone(), move |event| {
                 let Some(msg) = event.dyn_ref::<MessageEvent>() else {
                     // A plain `error` Event: the connection failed (handled below).
@@ -111,18 +222,21 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                     data,
                     last_event_id: id,
                 };
-                let mut dd = d.borrow_mut();
-                let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut backoff);
+                // `retry:` is the browser's business here.
+                let mut server_retry = None;
+                let Ok(mut dd) = d.try_borrow_mut() else {
+                    return;
+                };
+                let mut delivery = crate::client::Delivery::new(&s, &c, &mut dd, &mut server_retry);
                 delivery.deliver(sse.as_ref(), crate::client::Source::Streamed);
                 delivery.flush();
                 if delivery.terminal {
-                    term.set(true);
-                    let _ = end.call0(&JsValue::UNDEFINED);
+                    saw(&seen, &notify, Seen::Terminal);
                 }
             }));
         }
         {
-            let (s, end) = (shared.clone(), ended.resolve());
+            let (s, seen, notify) = (self.shared.clone(), self.seen.clone(), self.notify.clone());
             let es2 = es.clone();
             listeners.push(EventListener::new(&es, "error", move |event| {
                 if event.dyn_ref::<MessageEvent>().is_some() {
@@ -130,44 +244,17 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
                     return;
                 }
                 if es2.ready_state() == EventSource::CLOSED {
-                    let _ = end.call0(&JsValue::UNDEFINED);
-                } else {
+                    saw(&seen, &notify, Seen::GaveUp);
+                } else if !s.is_closed() {
                     // The browser reconnects by itself.
                     s.set_state(State::Reconnecting);
                 }
             }));
         }
-        let source = Source {
+        *self.source.borrow_mut() = Some(Source {
             es,
             _listeners: listeners,
-        };
-        backoff.opened(now_ms());
-        let _ = JsFuture::from(ended.promise()).await;
-        drop(source);
-        if shared.is_closed() {
-            return;
-        }
-        if terminal.get() {
-            shared.close();
-            return;
-        }
-        let error = Error::Network {
-            message: String::from("the EventSource connection failed and the browser gave up (it does not expose the HTTP status)"),
-        };
-        shared.handler().error(&error);
-        match backoff.next_delay(now_ms(), random(), None) {
-            None => {
-                shared.close();
-                return;
-            }
-            Some(delay_ms) => {
-                shared.reconnecting(ReconnectInfo {
-                    attempt: backoff.failures(),
-                    delay_ms,
-                    reason: error.to_string(),
-                });
-                shared.sleep(delay_ms).await;
-            }
-        }
+        });
+        Ok(())
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct Attempt {
     /// next tick, which costs no clock read per chunk.
     arrivals: Rc<Cell<u64>>,
     idle_ms: Option<u64>,
+    /// The watchdog counts no idle time while this is set.
+    paused: Rc<Cell<bool>>,
     _watchdog: Option<Interval>,
     /// The reject function of the wait in progress: the abort listener calls it, so a `fetch`
     /// or a body that ignores the signal cannot hang the stream past `close()` or the idle
@@ -51,16 +53,25 @@ impl Attempt {
     pub(crate) fn new(idle_ms: Option<u64>) -> Result<Attempt, Outcome> {
         let controller = AbortController::new().map_err(|e| Outcome::Network(describe(&e)))?;
         let timed_out = Rc::new(Cell::new(false));
+        let paused = Rc::new(Cell::new(false));
         let arrivals = Rc::new(Cell::new(0u64));
         let watchdog = idle_ms.map(|idle| {
-            let (c, t, arrived) = (controller.clone(), timed_out.clone(), arrivals.clone());
+            let (c, t, arrived, paused) = (
+                controller.clone(),
+                timed_out.clone(),
+                arrivals.clone(),
+                paused.clone(),
+            );
             let period = (idle / 4).clamp(25, 5_000);
             // The last arrival is dated by the tick that noticed it: the timeout fires between
             // `idle` and `idle` + 2 periods (half the idle time at most) after it.
             let (mut seen, mut seen_at) = (0u64, now_ms());
             Interval::new(period, move || {
                 let now = now_ms();
-                if arrived.get() != seen {
+                if paused.get() {
+                    // Waiting on purpose (the history is being listed): not idle.
+                    seen_at = now;
+                } else if arrived.get() != seen {
                     seen = arrived.get();
                     seen_at = now;
                 } else if !t.get() && now - seen_at >= idle as f64 {
@@ -92,11 +103,17 @@ impl Attempt {
             timed_out,
             arrivals,
             idle_ms,
+            paused,
             _watchdog: watchdog,
             pending_reject,
             aborted,
             _abort_listener: abort_listener,
         })
+    }
+
+    /// Pauses the idle watchdog (while the body is left unread on purpose) or resumes it.
+    pub(crate) fn pause_watchdog(&self, paused: bool) {
+        self.paused.set(paused);
     }
 
     /// The controller, so that `close()` can abort the attempt from outside.
