@@ -51,7 +51,18 @@ step "cargo clippy (wasm32)" cargo clippy --lib --tests --target wasm32-unknown-
 step "cargo test (native)" cargo test --workspace --quiet
 step "build the npm package" bash scripts/build.sh
 
-start_server SERVER_URL --scenario empty --keepalive-ms 1000
+# The browser tests drive the server's /_control API from the wasm-bindgen-test page, which
+# has its own origin: serve that page on a fixed address (wasm-bindgen-test-runner reads
+# WASM_BINDGEN_TEST_ADDRESS) and allow exactly that origin on /_control (--control-origin).
+test_page_port=${THREADTAIL_TEST_PAGE_PORT:-8797}
+export WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$test_page_port"
+if (: </dev/tcp/127.0.0.1/"$test_page_port") 2>/dev/null; then
+  printf '\n127.0.0.1:%s (the browser tests page) is in use: stop what listens there, or set THREADTAIL_TEST_PAGE_PORT to a free port\n' "$test_page_port" >&2
+  printf '\nsummary: %d passed, %d failed\n' "$passed" "$((failed > 0 ? failed : 1))"
+  exit 1
+fi
+start_server SERVER_URL --scenario empty --keepalive-ms 1000 \
+  --control-origin "http://$WASM_BINDGEN_TEST_ADDRESS"
 export THREADTAIL_TEST_SERVER="$SERVER_URL"
 export WASM_BINDGEN_TEST_TIMEOUT=180
 step "wasm-bindgen-test in headless Chromium" \

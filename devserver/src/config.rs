@@ -74,6 +74,10 @@ pub struct Config {
     pub prefixes: Vec<String>,
     /// Whether `/_control` is mounted.
     pub control: bool,
+    /// Origins of other pages allowed on `/_control` (`--control-origin`, normalised by
+    /// [`normalize_origin`]): their requests pass the `Origin` check and get CORS headers, their
+    /// preflights are answered. Empty by default: every foreign origin is refused.
+    pub control_origins: Vec<String>,
     /// Seed of the scenario's pseudo-random choices (and of the random event ids).
     pub seed: u64,
     /// How new event ids are made (start-up value; `/_control/config` can change it).
@@ -101,6 +105,7 @@ impl Default for Config {
             static_dir: None,
             prefixes: Vec::new(),
             control: true,
+            control_origins: Vec::new(),
             seed: 1,
             ids: IdMode::Seq,
             ignore_last_event_id: false,
@@ -135,6 +140,10 @@ OPTIONS:
     --static DIR           serve the files of DIR at /
     --prefix PATH          extra mount of the API routes (e.g. /api/v1/cloud); repeatable
     --no-control           do not mount the /_control API
+    --control-origin ORIGIN
+                           also allow the pages of ORIGIN (exact, e.g. http://127.0.0.1:8011)
+                           on /_control: CORS headers and preflights for it; repeatable. Every
+                           other foreign origin stays refused (403)
     --seed N               seed of the scenario and of uuid event ids (default 1)
     --ids seq|uuid         event ids: evt_ + 32 hex digits of the global sequence (sortable),
                            or evt_ + a random UUID v4 (not sortable) (default seq)
@@ -223,6 +232,12 @@ impl Config {
                     }
                 }
                 "--no-control" => config.control = false,
+                "--control-origin" => {
+                    let o = normalize_origin(&value("an origin")?)?;
+                    if !config.control_origins.contains(&o) {
+                        config.control_origins.push(o);
+                    }
+                }
                 "--seed" => {
                     let v = value("a number")?;
                     config.seed = v.parse().map_err(|_| format!("--seed: bad number '{v}'"))?;
@@ -236,7 +251,18 @@ impl Config {
                 other => return Err(format!("unknown option '{other}' (see --help)")),
             }
         }
+        if !config.control && !config.control_origins.is_empty() {
+            return Err("--control-origin needs the control API (drop --no-control)".into());
+        }
         Ok(Cli::Run(config))
+    }
+
+    /// Whether `origin` (an `Origin` header value) is one of the `--control-origin`s (scheme and
+    /// host compared without regard to ASCII case).
+    pub fn is_control_origin(&self, origin: &[u8]) -> bool {
+        self.control_origins
+            .iter()
+            .any(|o| o.as_bytes().eq_ignore_ascii_case(origin))
     }
 
     /// The API mount points: `/v1` and every `--prefix`, without duplicates.
@@ -273,6 +299,70 @@ pub fn normalize_prefix(raw: &str) -> Result<String, String> {
     Ok(format!("/{trimmed}"))
 }
 
+/// Checks and normalises an origin given to `--control-origin`: `http://` or `https://`, a host
+/// (name, IPv4 or `[IPv6]`), an optional port; nothing else (no path, not even `/`, no user, no
+/// query). Scheme and host become lower case and a default port (80 for http, 443 for https) is
+/// dropped, as browsers serialise an `Origin` header. `null` and `*` are refused.
+pub fn normalize_origin(raw: &str) -> Result<String, String> {
+    let bad = |why: &str| {
+        format!(
+            "--control-origin: '{raw}' is not an origin ({why}); expected scheme://host[:port], \
+             e.g. http://127.0.0.1:8011"
+        )
+    };
+    let lower = raw.trim().to_ascii_lowercase();
+    let (scheme, authority) = lower.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let default_port = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(bad("the scheme must be http or https")),
+    };
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(bad("an origin has no path, query or user"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, rest) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
+        if addr.is_empty()
+            || !addr
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return Err(bad("bad IPv6 address"));
+        }
+        let port = match rest {
+            "" => None,
+            r => Some(r.strip_prefix(':').ok_or_else(|| bad("bad port"))?),
+        };
+        (&authority[..addr.len() + 2], port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty()
+        || !host.starts_with('[')
+            && !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(bad("bad host"));
+    }
+    let port = match port {
+        None => default_port,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad("bad port"))?,
+    };
+    Ok(if port == default_port {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}:{port}")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,11 +385,11 @@ mod tests {
             "www",
             "--prefix",
             "api/v1/cloud/",
-            "--no-control",
             "--seed",
             "7",
             "--ids=uuid",
             "--ignore-last-event-id",
+            "--no-control",
         ])
         .unwrap();
         let Cli::Run(c) = cli else {
@@ -314,6 +404,7 @@ mod tests {
         assert_eq!(c.static_dir, Some(PathBuf::from("www")));
         assert_eq!(c.api_bases(), vec!["/v1", "/api/v1/cloud"]);
         assert!(!c.control);
+        assert!(c.control_origins.is_empty());
         assert_eq!(c.seed, 7);
         assert_eq!(c.ids, IdMode::Uuid);
         assert!(c.ignore_last_event_id);
@@ -342,5 +433,72 @@ mod tests {
         assert!(Config::from_args(["--ids", "random"]).is_err());
         assert!(Config::from_args(["--ids"]).is_err());
         assert!(matches!(Config::from_args(["--help"]), Ok(Cli::Help)));
+    }
+
+    #[test]
+    fn control_origins() {
+        let Cli::Run(c) = Config::from_args([
+            "--control-origin",
+            "http://127.0.0.1:8011",
+            "--control-origin=HTTP://LocalHost:8011",
+            "--control-origin",
+            "http://127.0.0.1:8011",
+            "--control-origin",
+            "https://devbox.test:443",
+            "--control-origin",
+            "http://[::1]:9000",
+        ])
+        .unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(
+            c.control_origins,
+            [
+                "http://127.0.0.1:8011",
+                "http://localhost:8011",
+                "https://devbox.test",
+                "http://[::1]:9000"
+            ]
+        );
+        assert!(c.is_control_origin(b"http://127.0.0.1:8011"));
+        assert!(c.is_control_origin(b"http://LOCALHOST:8011"));
+        assert!(!c.is_control_origin(b"http://127.0.0.1:8012"));
+        assert!(!c.is_control_origin(b"https://127.0.0.1:8011"));
+        assert!(!c.is_control_origin(b"http://127.0.0.1:8011/"));
+        assert!(!c.is_control_origin(b"null"));
+        let Cli::Run(c) = Config::from_args(Vec::<String>::new()).unwrap() else {
+            panic!("expected run")
+        };
+        assert!(c.control_origins.is_empty());
+        assert!(!c.is_control_origin(b"http://127.0.0.1:8011"));
+
+        assert_eq!(normalize_origin("http://x:80").unwrap(), "http://x");
+        assert_eq!(
+            normalize_origin("https://x:8443").unwrap(),
+            "https://x:8443"
+        );
+        for bad in [
+            "",
+            "*",
+            "null",
+            "127.0.0.1:8011",
+            "ftp://127.0.0.1:8011",
+            "http://",
+            "http://127.0.0.1:8011/",
+            "http://127.0.0.1:8011/x",
+            "http://user@127.0.0.1:8011",
+            "http://127.0.0.1:8011?x",
+            "http://127.0.0.1:port",
+            "http://127.0.0.1:0",
+            "http://127.0.0.1:70000",
+            "http://[::1",
+            "http://[]:1",
+            "http://*.example",
+            "http://a b",
+        ] {
+            assert!(normalize_origin(bad).is_err(), "{bad:?}");
+        }
+        assert!(Config::from_args(["--control-origin"]).is_err());
+        assert!(Config::from_args(["--control-origin", "http://x:1", "--no-control"]).is_err());
     }
 }

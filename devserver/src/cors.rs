@@ -3,7 +3,9 @@
 //!
 //! `/_control` gets no CORS header at all, preflights included: pages of other origins must not
 //! read it (the request log holds every `Authorization`) nor drive it; see
-//! [`crate::routes::control::guard`].
+//! [`crate::routes::control::guard`]. The one exception are the origins given with
+//! `--control-origin` ([`crate::Config::control_origins`]): [`control_preflight`] and
+//! [`grant_control`] give them exactly what the control routes need, to them alone.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -23,9 +25,44 @@ pub const DEFAULT_ALLOW_HEADERS: &str =
 pub const EXPOSE_HEADERS: &str = "Retry-After, Content-Type, Request-Id";
 /// How long a browser may cache a preflight, in seconds.
 pub const MAX_AGE: &str = "600";
+/// Methods granted on `/_control` to a `--control-origin`.
+pub const CONTROL_ALLOW_METHODS: &str = "GET, POST, DELETE";
+/// Request headers granted on `/_control` to a `--control-origin`.
+pub const CONTROL_ALLOW_HEADERS: &str = "content-type";
+
+/// The answer to a preflight (any `OPTIONS` request) under `/_control` from a `--control-origin`:
+/// `204` granting that origin (not `*`, no credentials) [`CONTROL_ALLOW_METHODS`] and
+/// [`CONTROL_ALLOW_HEADERS`], nothing more (no Private Network Access).
+pub fn control_preflight(origin: HeaderValue) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(CONTROL_ALLOW_METHODS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(CONTROL_ALLOW_HEADERS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(MAX_AGE),
+    );
+    grant_control(h, origin);
+    res
+}
+
+/// Lets a `--control-origin` read a `/_control` response: `Access-Control-Allow-Origin: origin`
+/// and `Vary: Origin`.
+pub fn grant_control(h: &mut HeaderMap, origin: HeaderValue) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+}
 
 /// Middleware: answers preflights with 204 and adds CORS headers to every response, except under
-/// `/_control` (passed through untouched: no CORS header, and preflights are not answered here).
+/// `/_control` (passed through untouched: no CORS header, and preflights are not answered here;
+/// [`crate::routes::control::guard`] deals with `--control-origin`s).
 pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_control_path(req.uri().path()) {
         return next.run(req).await;

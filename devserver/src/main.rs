@@ -19,7 +19,16 @@ async fn main() {
         }
     };
     let bases = config.api_bases();
-    let control = config.control;
+    let control = if !config.control {
+        "off".to_string()
+    } else if config.control_origins.is_empty() {
+        "at /_control".to_string()
+    } else {
+        format!(
+            "at /_control (also for pages of {})",
+            config.control_origins.join(", ")
+        )
+    };
     let (addr, handle) = match serve(config).await {
         Ok(v) => v,
         Err(e) => {
@@ -33,9 +42,8 @@ async fn main() {
     let _ = out.flush();
     drop(out);
     eprintln!(
-        "threadtail-devserver: API under {}; control API {}",
+        "threadtail-devserver: API under {}; control API {control}",
         bases.join(", "),
-        if control { "at /_control" } else { "off" }
     );
     stop_signal().await;
     handle.shutdown().await;

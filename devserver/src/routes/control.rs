@@ -1,5 +1,6 @@
 //! The control API under `/_control` (no token; loopback peers only; local tools and pages of
-//! this server only: no CORS, and a foreign `Origin` is refused).
+//! this server only: no CORS, and a foreign `Origin` is refused, unless it was given with
+//! `--control-origin`).
 //!
 //! Tests outside this repository depend on these routes and shapes; add, never change.
 
@@ -74,29 +75,45 @@ pub fn is_control_path(path: &str) -> bool {
 /// The control API needs no token and its request log holds every `Authorization` the API got:
 /// a page of another origin must neither read it nor drive it (a "simple" `POST` needs no
 /// preflight, so leaving out CORS headers is not enough: the request itself is refused).
+///
+/// The exception: an `Origin` that is one of the `--control-origin`s
+/// ([`crate::Config::control_origins`], compared exactly) passes, its preflights are answered by
+/// [`crate::cors::control_preflight`] and its responses carry
+/// `Access-Control-Allow-Origin: <that origin>` and `Vary: Origin`.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !is_control_path(req.uri().path()) {
         return next.run(req).await;
     }
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let granted = origin
+        .clone()
+        .filter(|o| state.config.is_control_origin(o.as_bytes()));
     if req.method() == Method::OPTIONS {
+        if let Some(o) = granted {
+            return crate::cors::control_preflight(o);
+        }
         return ApiError::forbidden(
             "The control API does not answer CORS preflights: it is for local tools and pages \
-             served by this server.",
+             served by this server (see --control-origin).",
         )
         .into_response();
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
+    if let Some(origin) = &origin {
         let own_port = state.local_addr.map(|a| a.port());
-        if !is_own_origin(origin, req.headers().get(header::HOST), own_port) {
+        if granted.is_none() && !is_own_origin(origin, req.headers().get(header::HOST), own_port) {
             return ApiError::forbidden(format!(
                 "The control API refuses requests from other origins ('{}'): it is for local \
-                 tools and pages served by this server.",
+                 tools and pages served by this server (see --control-origin).",
                 String::from_utf8_lossy(origin.as_bytes())
             ))
             .into_response();
         }
     }
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(o) = granted {
+        crate::cors::grant_control(res.headers_mut(), o);
+    }
+    res
 }
 
 /// Splits `host[:port]` (`[v6]:port` too) into a lower-case host and a port (default 80).

@@ -238,3 +238,190 @@ async fn api_routes_keep_their_cors() {
     assert_eq!(r.header("access-control-allow-private-network"), None);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The origin of a test runner's page, allowed with `--control-origin`.
+const RUNNER: &str = "http://127.0.0.1:8011";
+
+#[tokio::test]
+async fn a_control_origin_is_allowed_with_cors() {
+    let srv = start_with(|c| c.control_origins = vec![RUNNER.into()]).await;
+    let (sid, _) = srv.session_thread().await;
+    srv.api(&format!("/v1/sessions/{sid}/threads")).await;
+
+    // Preflights, for every route the tests drive.
+    for (method, path) in [
+        ("POST", "/_control/sessions"),
+        ("POST", "/_control/faults"),
+        ("DELETE", "/_control/faults"),
+        ("GET", "/_control/requests"),
+        ("POST", "/_control/reset"),
+    ] {
+        let r = srv
+            .req(
+                "OPTIONS",
+                path,
+                &[
+                    ("Origin", RUNNER),
+                    ("Access-Control-Request-Method", method),
+                    ("Access-Control-Request-Headers", "content-type"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{method} {path}: {}", r.text());
+        assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+        assert_eq!(
+            r.header("access-control-allow-methods"),
+            Some("GET, POST, DELETE")
+        );
+        assert_eq!(
+            r.header("access-control-allow-headers"),
+            Some("content-type")
+        );
+        assert_eq!(r.header("access-control-max-age"), Some("600"));
+        assert_eq!(r.header("vary"), Some("Origin"));
+        assert_eq!(r.header("access-control-allow-credentials"), None);
+        assert_eq!(r.header("access-control-allow-private-network"), None);
+    }
+
+    // Reads, writes, deletes: the answer is readable by that origin.
+    let r = srv
+        .req("GET", "/_control/requests", &[("Origin", RUNNER)], None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    assert_eq!(r.header("vary"), Some("Origin"));
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    let body = br#"{"count":1,"status":503}"#;
+    let r = srv
+        .req(
+            "POST",
+            "/_control/faults",
+            &[("Origin", RUNNER), ("Content-Type", "application/json")],
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    assert_eq!(r.json(), json!({"armed": 1}));
+    let r = srv
+        .req("DELETE", "/_control/faults", &[("Origin", RUNNER)], None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    assert_eq!(r.json(), json!({"armed": 0}));
+    // Errors are readable too (the test can report them).
+    let r = srv
+        .req("GET", "/_control/nope", &[("Origin", RUNNER)], None)
+        .await;
+    assert_error(&r, 404, "not_found_error");
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    let r = srv
+        .req(
+            "POST",
+            "/_control/reset",
+            &[("Origin", RUNNER), ("Content-Type", "application/json")],
+            Some(b"{}"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    let sessions = srv.req("GET", "/_control/sessions", &[], None).await.json();
+    assert_eq!(sessions, json!({"sessions": []}));
+
+    // Local tools and the server's own pages are unchanged: no CORS header.
+    let own = format!("http://127.0.0.1:{}", srv.addr.port());
+    for headers in [vec![], vec![("Origin", own.as_str())]] {
+        let r = srv.req("GET", "/_control/status", &headers, None).await;
+        assert_eq!(r.status, 200, "{headers:?}: {}", r.text());
+        assert_no_cors(&r);
+    }
+}
+
+#[tokio::test]
+async fn other_origins_stay_refused_with_a_control_origin() {
+    let srv = start_with(|c| c.control_origins = vec![RUNNER.into()]).await;
+    let (sid, tid) = srv.session_thread().await;
+    srv.api(&format!("/v1/sessions/{sid}/threads")).await;
+    for origin in [
+        EVIL,
+        "null",
+        "http://127.0.0.1:8012",
+        "http://localhost:8011",
+        "https://127.0.0.1:8011",
+        "http://127.0.0.1:8011/",
+        "http://127.0.0.1:8011, http://evil.example",
+    ] {
+        let r = srv
+            .req("GET", "/_control/requests", &[("Origin", origin)], None)
+            .await;
+        assert_error(&r, 403, "permission_error");
+        assert_no_cors(&r);
+        assert!(!r.text().contains(TOKEN), "{origin}: {}", r.text());
+        let r = srv
+            .req(
+                "POST",
+                "/_control/reset",
+                &[("Origin", origin), ("Content-Type", "text/plain")],
+                Some(b"{}"),
+            )
+            .await;
+        assert_error(&r, 403, "permission_error");
+        assert_no_cors(&r);
+        let r = srv
+            .req(
+                "OPTIONS",
+                "/_control/reset",
+                &[
+                    ("Origin", origin),
+                    ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "content-type"),
+                ],
+                None,
+            )
+            .await;
+        assert_error(&r, 403, "permission_error");
+        assert_no_cors(&r);
+    }
+    // Nothing changed.
+    let sessions = srv.req("GET", "/_control/sessions", &[], None).await.json();
+    assert_eq!(sessions["sessions"][0]["threads"], json!([tid]));
+    // A preflight without an Origin is not from the allowed page either.
+    let r = srv
+        .req(
+            "OPTIONS",
+            "/_control/reset",
+            &[("Access-Control-Request-Method", "POST")],
+            None,
+        )
+        .await;
+    assert_error(&r, 403, "permission_error");
+    assert_no_cors(&r);
+}
+
+#[tokio::test]
+async fn the_command_line_option_reaches_the_server() {
+    use threadtail_devserver::config::Cli;
+    let Cli::Run(mut config) = threadtail_devserver::Config::from_args([
+        "--scenario",
+        "empty",
+        "--control-origin",
+        "HTTP://127.0.0.1:8011",
+    ])
+    .unwrap() else {
+        panic!("expected run")
+    };
+    config.token = TOKEN.into();
+    let (addr, handle) = threadtail_devserver::serve(config).await.unwrap();
+    let srv = Srv { addr, handle };
+    let r = srv
+        .req("GET", "/_control/status", &[("Origin", RUNNER)], None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(RUNNER));
+    let r = srv
+        .req("GET", "/_control/status", &[("Origin", EVIL)], None)
+        .await;
+    assert_error(&r, 403, "permission_error");
+    assert_no_cors(&r);
+}
