@@ -84,7 +84,51 @@ pub fn normalize_base_url(base: &str) -> Result<String, Error> {
     if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("contains whitespace or a control character"));
     }
+    if absolute {
+        // What `fetch` would refuse on every attempt is refused here, once.
+        let rest = &trimmed[trimmed.find("//").map_or(0, |i| i + 2)..];
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        check_authority(authority).map_err(invalid)?;
+    }
     Ok(trimmed.trim_end_matches('/').to_owned())
+}
+
+/// Checks `host[:port]` of an absolute URL (user info is refused: credentials go in headers).
+fn check_authority(authority: &str) -> Result<(), &'static str> {
+    if authority.contains('@') {
+        return Err("must not carry credentials (user:password@); pass them as headers or a token");
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6
+            .find(']')
+            .ok_or("has an IPv6 host without its closing ]")?;
+        let after = &v6[end + 1..];
+        if !(after.is_empty() || after.starts_with(':')) {
+            return Err("has characters after its IPv6 host");
+        }
+        (&v6[..end], after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if host.contains(['[', ']']) {
+        return Err("has a [ or ] outside an IPv6 host");
+    }
+    if let Some(port) = port {
+        let valid = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| p <= 65_535);
+        if !valid {
+            return Err("has a port that is not a number from 0 to 65535");
+        }
+    }
+    Ok(())
 }
 
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
@@ -321,6 +365,32 @@ pub fn validate_header_value(value: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_fetch_would_refuse_are_refused_once() {
+        for bad in [
+            "http://host:99999/v1",
+            "http://host:-1",
+            "http://host:8a",
+            "http://[::1/v1",
+            "http://[::1]x/v1",
+            "http://user:secret@host/v1",
+            "http://:80/v1",
+            "https:///v1",
+        ] {
+            let e = normalize_base_url(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+            assert!(!e.to_string().contains("secret"));
+        }
+        for good in [
+            "http://127.0.0.1:8080/v1",
+            "https://[::1]:443/api",
+            "http://host:65535",
+            "https://api.example.com",
+        ] {
+            assert!(normalize_base_url(good).is_ok(), "{good}");
+        }
+    }
 
     fn thread(s: &str, t: &str) -> Target {
         Target::Thread {

@@ -567,6 +567,12 @@ impl FetchDriver {
             match listed {
                 Ok(()) => self.backfill_pending.set(false),
                 Err(_) if self.shared.is_closed() => return Vec::new(),
+                // The server's paging would never end: what it listed was delivered, the live
+                // stream goes on.
+                Err(error @ Error::Paging { .. }) => {
+                    self.shared.handler.error(&error);
+                    self.backfill_pending.set(false);
+                }
                 // The history cannot be complete: that is fatal (already retried).
                 Err(error) => return vec![Input::Fatal(error)],
             }
@@ -705,7 +711,7 @@ impl FetchDriver {
                 token: &token,
                 headers: &self.config.headers,
                 retry: self.config.retry,
-                idle_ms: self.config.idle_timeout_ms,
+                idle_ms: self.config.idle_timeout_ms.map(page_idle_ms),
             };
             let (items, next) = fetch_page(&req, &report).await?;
             let count = items.length() as usize;
@@ -853,6 +859,12 @@ pub(crate) async fn fetch_page(
     Err(last_error.into_inner().unwrap_or(Error::Network {
         message: String::from("the listing was closed"),
     }))
+}
+
+/// The idle timeout of a list page: a page is one JSON document that a server may take a
+/// while to start, so the stream's (short) idle timeout is raised to 30 s for it.
+pub(crate) fn page_idle_ms(stream_idle_ms: u64) -> u64 {
+    stream_idle_ms.max(30_000)
 }
 
 /// A string field of a JS object.
