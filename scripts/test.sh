@@ -73,6 +73,7 @@ step "JavaScript tests of the built package (Node)" node --test --test-concurren
 step "TypeScript: usage compiles, mistakes do not, declarations match the runtime" node tests/ts/check.mjs
 step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
 step "a Web Worker in headless Chromium" node tests/e2e/worker.e2e.mjs
+step "the browser entry: resume point and EventSource close() in headless Chromium" node tests/e2e/browser-lifecycle.e2e.mjs
 stop_servers
 
 printf '\nnpm test: %d steps in %ss\n' "$steps" $((SECONDS - started))

@@ -15,7 +15,8 @@ export type ErrorKind =
   | "decode"
   | "too_large"
   | "invalid_argument"
-  | "unresumable_id";
+  | "unresumable_id"
+  | "paging";
 
 /** Every error threadtail reports: a real `Error` subclass. */
 export class ThreadtailError extends Error {

@@ -364,12 +364,13 @@ impl<'a> Delivery<'a> {
             Seen::New => false,
             Seen::Update => true,
         };
-        self.shared.handler.event(event, update);
         self.handed += 1;
-        // Only a new event moves the resume point: an update is of an older one.
+        // Only a new event moves the resume point: an update is of an older one. It moves
+        // before the handler runs, so that its listeners see their own event's id.
         if !update && event.id.is_some() {
             self.propose(false, event.last_event_id);
         }
+        self.shared.handler.event(event, update);
         if self.config.is_terminal(event.event_type) {
             // Nothing after the end of the thread is delivered.
             self.terminal = true;

@@ -10,7 +10,7 @@ use crate::sse::EventRef;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 type EventFn = Box<dyn Fn(Event, bool)>;
@@ -123,8 +123,18 @@ impl ThreadStream {
     /// ends when the stream closes; dropping it closes the stream.
     pub fn events(config: StreamConfig) -> Result<EventStream, Error> {
         let queue = Rc::new(RefCell::new(Queue::default()));
-        let shared = Shared::start(config, Rc::new(QueueHandler(queue.clone())))?;
-        Ok(EventStream { shared, queue })
+        let handler = Rc::new(QueueHandler {
+            queue: queue.clone(),
+            shared: RefCell::new(Weak::new()),
+        });
+        let resume = config.last_event_id.clone().unwrap_or_default();
+        let shared = Shared::start(config, handler.clone())?;
+        *handler.shared.borrow_mut() = Rc::downgrade(&shared);
+        Ok(EventStream {
+            shared,
+            queue,
+            last_event_id: RefCell::new(resume),
+        })
     }
 
     /// The connection state.
@@ -149,15 +159,18 @@ impl Drop for ThreadStream {
     }
 }
 
+/// One queued item, with the resume point once the application has it.
+type Item = (Result<(Event, bool), Error>, String);
+
 #[derive(Default)]
 struct Queue {
-    items: VecDeque<Result<(Event, bool), Error>>,
+    items: VecDeque<Item>,
     closed: bool,
     waker: Option<Waker>,
 }
 
 impl Queue {
-    fn push(&mut self, item: Result<(Event, bool), Error>) {
+    fn push(&mut self, item: Item) {
         self.items.push_back(item);
         if let Some(w) = self.waker.take() {
             w.wake();
@@ -165,21 +178,37 @@ impl Queue {
     }
 }
 
-struct QueueHandler(Rc<RefCell<Queue>>);
+struct QueueHandler {
+    queue: Rc<RefCell<Queue>>,
+    /// The stream, for its resume point as each item is queued.
+    shared: RefCell<Weak<Shared>>,
+}
+
+impl QueueHandler {
+    fn resume(&self) -> String {
+        self.shared
+            .borrow()
+            .upgrade()
+            .map(|s| s.last_event_id())
+            .unwrap_or_default()
+    }
+}
 
 impl Handler for QueueHandler {
     fn event(&self, event: EventRef<'_>, update: bool) {
         let item = decode(event.event_type, event.id, &event.data())
             .map(|e| (e, update))
             .map_err(|d| Error::Decode(Box::new(d)));
-        self.0.borrow_mut().push(item);
+        let resume = self.resume();
+        self.queue.borrow_mut().push((item, resume));
     }
     fn error(&self, error: &Error) {
-        self.0.borrow_mut().push(Err(error.clone()));
+        let resume = self.resume();
+        self.queue.borrow_mut().push((Err(error.clone()), resume));
     }
     fn state(&self, state: State) {
         if state == State::Closed {
-            let mut q = self.0.borrow_mut();
+            let mut q = self.queue.borrow_mut();
             q.closed = true;
             if let Some(w) = q.waker.take() {
                 w.wake();
@@ -194,6 +223,21 @@ impl Handler for QueueHandler {
 pub struct EventStream {
     shared: Rc<Shared>,
     queue: Rc<RefCell<Queue>>,
+    /// The resume point as of the last item taken from the stream.
+    last_event_id: RefCell<String>,
+}
+
+impl EventStream {
+    /// The resume point: the last event ID of the last new event taken from this stream (see
+    /// [`ResumePoint`](crate::resume::ResumePoint)); persist it to resume later.
+    pub fn last_event_id(&self) -> String {
+        self.last_event_id.borrow().clone()
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
 }
 
 impl std::fmt::Debug for EventStream {
@@ -209,7 +253,8 @@ impl futures_core::Stream for EventStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut q = self.queue.borrow_mut();
-        if let Some(item) = q.items.pop_front() {
+        if let Some((item, resume)) = q.items.pop_front() {
+            *self.last_event_id.borrow_mut() = resume;
             return Poll::Ready(Some(item));
         }
         if q.closed {
