@@ -75,6 +75,31 @@ impl Instant {
     }
 }
 
+impl Instant {
+    /// Parses an HTTP date in the IMF-fixdate form every server must send
+    /// (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section 5.6.7); `None` for anything else.
+    pub fn parse_http_date(text: &str) -> Option<Instant> {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let mut parts = text.split(' ');
+        let (_weekday, day, month, year, time, zone) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if parts.next().is_some() || zone != "GMT" || day.len() != 2 || year.len() != 4 {
+            return None;
+        }
+        let month = MONTHS.iter().position(|m| *m == month)? + 1;
+        // The rest has the RFC 3339 shape.
+        Instant::parse(&format!("{year}-{month:02}-{day}T{time}Z"))
+    }
+}
+
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
@@ -133,6 +158,23 @@ mod tests {
         assert_eq!(at("2026-06-15t03:01:00-05:00"), at("2026-06-15T08:01:00z"));
         assert!(at("2026-06-15T09:00:00+09:00") < at("2026-06-15T01:00:00Z"));
         assert_eq!(at("2026-06-15T08:01:00.1234567891Z").nanos, 123_456_789);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            Instant::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(at("1994-11-06T08:49:37Z"))
+        );
+        for bad in [
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(Instant::parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -85,14 +85,25 @@ pub fn decide(outcome: Outcome, can_refresh: bool) -> Decision {
     }
 }
 
-/// Parses a `Retry-After` header: delay-seconds only (an HTTP date is ignored, since the
-/// client clock may disagree with the server's).
-pub fn parse_retry_after(value: &str) -> Option<u64> {
+/// Parses a `Retry-After` header into a delay: delay-seconds, or an HTTP date (IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`) taken against `now_ms` (the client's clock, milliseconds
+/// since the Unix epoch; a date in the past is no delay). Anything else is ignored. The
+/// lifecycle caps the result (`MAX_RETRY_AFTER_MS`).
+pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
     let v = value.trim();
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.is_empty() {
         return None;
     }
-    v.parse::<u64>().ok().map(|s| s.saturating_mul(1000))
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is a very long time.
+        return Some(v.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000));
+    }
+    let at = crate::events::Instant::parse_http_date(v)?;
+    let at_ms = at.seconds as f64 * 1000.0;
+    if !now_ms.is_finite() {
+        return None;
+    }
+    Some((at_ms - now_ms).max(0.0).min(u64::MAX as f64) as u64)
 }
 
 #[cfg(test)]
@@ -180,10 +191,27 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after("3"), Some(3_000));
-        assert_eq!(parse_retry_after(" 0 "), Some(0));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("3", 0.0), Some(3_000));
+        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", 0.0),
+            Some(u64::MAX)
+        );
+        // 2015-10-21T07:28:00Z is 1445412480 s after the epoch.
+        let now = 1_445_412_480_000.0;
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(30_000)
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 PST", now),
+            None
+        );
+        assert_eq!(parse_retry_after("-1", 0.0), None);
+        assert_eq!(parse_retry_after("", 0.0), None);
     }
 }

@@ -175,7 +175,8 @@ impl Attempt {
         let status = response.status();
         let header = |name: &str| response.headers().get(name).ok().flatten();
         if status != 200 {
-            let retry_after_ms = header("retry-after").and_then(|v| parse_retry_after(&v));
+            let retry_after_ms =
+                header("retry-after").and_then(|v| parse_retry_after(&v, now_ms()));
             let api = match response.text() {
                 Ok(p) => self
                     .settle(&p)
