@@ -443,7 +443,7 @@ struct FetchDriver {
     token: RefCell<Option<String>>,
     /// The attempt whose body `Read` reads.
     attempt: RefCell<Option<Attempt>>,
-    /// The history is still to be listed (`history: "backfill"`), until it all was.
+    /// The history is to be listed before the body is read (`history: "backfill"`).
     backfill_pending: Cell<bool>,
 }
 
@@ -468,9 +468,7 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
     let driver = Rc::new(FetchDriver {
         shared: shared.clone(),
         url: config.target.stream_url(&config.base_url, &config.types),
-        backfill_pending: Cell::new(
-            config.history == History::Backfill && config.last_event_id.is_none(),
-        ),
+        backfill_pending: Cell::new(false),
         token: RefCell::new(match &config.token {
             Token::Static(t) => Some(t.clone()),
             _ => None,
@@ -550,6 +548,13 @@ impl FetchDriver {
             pipe.parser.reset();
             pipe.parser.set_last_event_id(&resume);
             pipe.dedupe.connected();
+        }
+        // A live-only server sends nothing of what happened while the stream was away: every
+        // connection lists the history again, and the dedupe's replay detection skips what was
+        // delivered, so only the gap is delivered. (Not when the stream started from an
+        // application's resume point: what came before it was never seen here.)
+        if self.config.history == History::Backfill && self.config.last_event_id.is_none() {
+            self.backfill_pending.set(true);
         }
         *self.attempt.borrow_mut() = Some(attempt);
         Input::Opened { now_ms: now_ms() }

@@ -95,6 +95,41 @@ test("backfill: a repeating cursor ends the listing with a paging error; the liv
   assert.ok((await listRequests()).length <= 3, `${(await listRequests()).length} list requests`);
 });
 
+test("backfill: a live-only server drops the stream; the gap is listed before live delivery resumes", async () => {
+  const ids = await tail.thread();
+  await tail.batch(ids.sessionId, ids.threadId, { count: 3, template: msg("h{i}") });
+  let streamsOpened = 0;
+  const s = open(tt.ThreadStream, {
+    ...ids,
+    history: "backfill",
+    fetch: async (url, init) => {
+      if (url.includes("/stream")) {
+        streamsOpened++;
+        if (streamsOpened === 2) {
+          // Events made while the stream was away.
+          await tail.event(ids.sessionId, ids.threadId, msg("gap 1"));
+          await tail.event(ids.sessionId, ids.threadId, msg("gap 2"));
+        }
+        // A live-only server: it ignores Last-Event-ID.
+        const { "Last-Event-ID": _, ...headers } = init.headers;
+        return fetch(url, { ...init, headers });
+      }
+      return fetch(url, init);
+    },
+  });
+  const r = record(s);
+  await waitFor(() => r.events.length === 3, { what: "the history" });
+  await tail.event(ids.sessionId, ids.threadId, msg("live 1"));
+  await waitFor(() => r.events.length === 4, { what: "live 1" });
+  await tail.control("POST", "/disconnect");
+  await waitFor(() => r.events.length === 6, { what: "the gap" });
+  await tail.event(ids.sessionId, ids.threadId, msg("live 2"));
+  await waitFor(() => r.events.length === 7, { what: "live 2" });
+  await sleep(200);
+  assert.deepEqual(r.events.map((e) => e.content), ["h0", "h1", "h2", "live 1", "gap 1", "gap 2", "live 2"]);
+  assert.equal(streamsOpened, 2);
+});
+
 test("listThreadEvents and listThreads: a repeating cursor rejects with kind paging, after the items", async () => {
   const ids = await tail.thread();
   await tail.batch(ids.sessionId, ids.threadId, { count: 3, template: msg("h{i}") });
