@@ -425,3 +425,27 @@ async fn js_class_delivers_large_non_ascii_text_intact() {
     );
     assert_eq!(get_str(&first, "type"), "text");
 }
+
+/// The Rust lists: a thread's history typed, and the session's threads, over pages, on the
+/// same lifecycle machine as the streams.
+#[wasm_bindgen_test]
+async fn rust_lists_page_through_history_and_threads() {
+    let (sid, tid) = session_with_thread().await;
+    let mut ids = Vec::new();
+    for text in ["one", "二", "three"] {
+        ids.push(post_event(&sid, &tid, text).await);
+    }
+    let events = threadtail::client::list_thread_events(config(&sid, &tid))
+        .await
+        .expect("the history");
+    let listed: Vec<String> = events.iter().filter_map(|e| e.id.clone()).collect();
+    assert_eq!(listed, ids);
+    assert!(events.iter().all(|e| e.event_type == "agent.message"));
+    let threads = threadtail::client::list_threads(config(&sid, &tid))
+        .await
+        .expect("the threads");
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0]["id"], tid.as_str());
+    let missing = threadtail::client::list_thread_events(config(&sid, "sthr_missing")).await;
+    assert_eq!(missing.unwrap_err().kind(), threadtail::ErrorKind::NotFound);
+}

@@ -34,4 +34,5 @@ pub use runner::Shared;
 pub(crate) use runner::{
     drive, fetch_page, listeners as runner_listeners, Delivery, PageRequest, Source,
 };
-pub use rust_api::{Callbacks, EventStream, ThreadStream};
+pub(crate) use rust_api::Quiet;
+pub use rust_api::{list_thread_events, list_threads, Callbacks, EventStream, ThreadStream};

@@ -2,10 +2,11 @@
 
 use super::config::StreamConfig;
 use super::handler::{Flushed, Handler, ReconnectInfo};
-use super::runner::Shared;
+use super::runner::{fetch_page, PageRequest, Shared};
 use crate::error::Error;
 use crate::events::{decode, Event};
-use crate::resume::State;
+use crate::request::{threads_url, Target};
+use crate::resume::{Paging, State};
 use crate::sse::EventRef;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -269,4 +270,105 @@ impl Drop for EventStream {
     fn drop(&mut self) {
         self.shared.close();
     }
+}
+
+/// A listing reports nothing as it goes: its last error is its result.
+pub(crate) struct Quiet;
+
+impl Handler for Quiet {
+    fn event(&self, _: EventRef<'_>, _: bool) {}
+    fn error(&self, _: &Error) {}
+    fn state(&self, _: State) {}
+    fn reconnect(&self, _: &ReconnectInfo) {}
+}
+
+/// Every item of a list route, page by page (see [`Paging`]), each page on the lifecycle
+/// machine with `config`'s retries, token and headers.
+async fn list_all(
+    config: &StreamConfig,
+    url: impl Fn(Option<&str>) -> String,
+) -> Result<Vec<wasm_bindgen::JsValue>, Error> {
+    let fetch = config
+        .fetch
+        .clone()
+        .or_else(crate::transport::fetch::global_fetch)
+        .ok_or_else(|| Error::InvalidArgument {
+            field: "fetch",
+            message: String::from("this runtime has no global fetch; set StreamConfig::fetch"),
+        })?;
+    let shared = Shared::new(Rc::new(Quiet), "");
+    let mut paging = Paging::new();
+    let mut cursor: Option<String> = None;
+    let mut items = Vec::new();
+    loop {
+        let req = PageRequest {
+            shared: &shared,
+            fetch: &fetch,
+            url: &url(cursor.as_deref()),
+            token: &config.token,
+            headers: &config.headers,
+            retry: config.retry,
+            idle_ms: config.idle_timeout_ms.map(super::runner::page_idle_ms),
+        };
+        let (page, next) = fetch_page(&req, &|_| {}).await?;
+        let count = page.length() as usize;
+        items.extend(page.iter());
+        match paging.next(next.as_deref(), count)? {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// The JSON text of a listed item.
+fn json_text(item: &wasm_bindgen::JsValue) -> String {
+    js_sys::JSON::stringify(item)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// A thread's event history over REST (`GET .../threads/{tid}/events`), oldest first, typed:
+/// the same list route, retries and paging rules as `listThreadEvents` in JavaScript.
+/// `config.target` must be a thread; its `types` filter applies.
+pub async fn list_thread_events(mut config: StreamConfig) -> Result<Vec<Event>, Error> {
+    config.validate()?;
+    let Target::Thread { .. } = &config.target else {
+        return Err(Error::InvalidArgument {
+            field: "target",
+            message: String::from("list_thread_events needs a thread target"),
+        });
+    };
+    let items = list_all(&config, |page| {
+        config
+            .target
+            .history_url(&config.base_url, &config.types, Some(1000), page)
+    })
+    .await?;
+    items
+        .iter()
+        .map(|item| {
+            let text = json_text(item);
+            let event_type = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from("message"));
+            decode(&event_type, None, &text).map_err(|d| Error::Decode(Box::new(d)))
+        })
+        .collect()
+}
+
+/// Every thread of the session in `config.target` over REST (`GET .../threads`), as the API's
+/// JSON objects, with the same retries and paging rules as `listThreads` in JavaScript.
+pub async fn list_threads(mut config: StreamConfig) -> Result<Vec<serde_json::Value>, Error> {
+    config.validate()?;
+    let session_id = config.target.session_id().to_owned();
+    let items = list_all(&config, |page| {
+        threads_url(&config.base_url, &session_id, &[], Some(1000), page)
+    })
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|item| serde_json::from_str(&json_text(item)).ok())
+        .collect())
 }

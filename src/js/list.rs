@@ -4,7 +4,7 @@
 
 use super::error::to_js;
 use super::options::{fetch as fetch_option, headers, string, strings, token};
-use crate::client::{fetch_page, Handler, PageRequest, Shared, Token};
+use crate::client::{fetch_page, PageRequest, Shared, Token};
 use crate::error::Error;
 use crate::request::{
     normalize_base_url, threads_url, validate_header, validate_id, validate_types, Target,
@@ -54,16 +54,6 @@ impl Pager {
             }
         }
     }
-}
-
-/// A listing reports nothing as it goes: its errors reject `next()`.
-struct Quiet;
-
-impl Handler for Quiet {
-    fn event(&self, _: crate::sse::EventRef<'_>, _: bool) {}
-    fn error(&self, _: &Error) {}
-    fn state(&self, _: crate::resume::State) {}
-    fn reconnect(&self, _: &crate::client::ReconnectInfo) {}
 }
 
 /// An async iterator over the items of a list route (`for await (const item of …)`).
@@ -191,7 +181,7 @@ fn pager(
         .map(|n| n.min(f64::from(u32::MAX)) as u32)
         .unwrap_or(4);
     Ok(ListIterator {
-        shared: Shared::new(Rc::new(Quiet), ""),
+        shared: Shared::new(Rc::new(crate::client::Quiet), ""),
         pager: Rc::new(RefCell::new(Pager {
             base,
             session_id,
