@@ -14,7 +14,7 @@ use crate::resume::{
 };
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
-use crate::transport::js::{now_ms, random};
+use crate::transport::js::{deferred, now_ms, random};
 use crate::transport::lifecycle::Lifecycle as PageListeners;
 use crate::transport::timer::Sleep;
 use gloo_events::EventListener;
@@ -23,6 +23,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 /// The state a stream shares between its loop and its handle.
@@ -168,6 +169,36 @@ impl Shared {
         }
         self.waker.borrow_mut().take();
         self.woken.replace(false)
+    }
+
+    /// Awaits `fut` unless `close()` comes first (`None`): a token provider that hangs must
+    /// not keep a closed stream alive.
+    pub(crate) async fn unless_closed<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
+        if self.closed.get() {
+            return None;
+        }
+        let d = deferred();
+        let mut ended = Some(JsFuture::from(d.promise()));
+        *self.waker.borrow_mut() = Some(d.resolve());
+        let mut fut = std::pin::pin!(fut);
+        let out = std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Some(v));
+            }
+            if let Some(e) = &mut ended {
+                if std::future::Future::poll(std::pin::Pin::new(e), cx).is_ready() {
+                    ended = None;
+                }
+            }
+            // A wake (online, visible) also ends the deferred: only `close()` ends the wait.
+            if ended.is_none() && self.closed.get() {
+                return std::task::Poll::Ready(None);
+            }
+            std::task::Poll::Pending
+        })
+        .await;
+        self.waker.borrow_mut().take();
+        out
     }
 
     /// Carries out a command of the stream's machine that needs no waiting.
@@ -504,7 +535,10 @@ impl FetchDriver {
         let Token::Provider(provider) = &self.config.token else {
             return Input::TokenResolved(Ok(()));
         };
-        match provider(refresh).await {
+        let Some(answer) = self.shared.unless_closed(provider(refresh)).await else {
+            return Input::Close;
+        };
+        match answer {
             Ok(token) => match super::config::validate_token(&token) {
                 Ok(()) => {
                     *self.token.borrow_mut() = Some(token);
@@ -570,6 +604,9 @@ impl FetchDriver {
             attempt.pause_watchdog(true);
             let listed = self.backfill().await;
             attempt.pause_watchdog(false);
+            // The body that follows may replay what the listing just delivered (a server
+            // that ignores Last-Event-ID): it is watched as a connection of its own.
+            self.pipe.borrow_mut().dedupe.connected();
             match listed {
                 Ok(()) => self.backfill_pending.set(false),
                 Err(_) if self.shared.is_closed() => return Vec::new(),
@@ -579,8 +616,9 @@ impl FetchDriver {
                     self.shared.handler.error(&error);
                     self.backfill_pending.set(false);
                 }
-                // The history cannot be complete: that is fatal (already retried).
-                Err(error) => return vec![Input::Fatal(error)],
+                // The history cannot be complete: that is fatal (already retried, and each
+                // failure already reported, so the machine only stops).
+                Err(_) => return vec![Input::Close],
             }
         }
         // Chunks are handled synchronously as the pump reads them: parse, dedupe, deliver.
@@ -701,9 +739,11 @@ impl FetchDriver {
         let mut paging = Paging::new();
         let mut cursor: Option<String> = None;
         loop {
-            let token = match self.token.borrow().clone() {
-                Some(t) => Token::Static(t),
-                None => Token::None,
+            // A provider is asked again per page (and refreshed after a 401), as for lists.
+            let token = match (&self.config.token, self.token.borrow().clone()) {
+                (Token::Provider(_), _) => self.config.token.clone(),
+                (_, Some(t)) => Token::Static(t),
+                (_, None) => Token::None,
             };
             let report = |e: &Error| {
                 if !self.shared.closed.get() {
@@ -810,7 +850,10 @@ pub(crate) async fn fetch_page(
                     let Token::Provider(p) = req.token else {
                         return vec![Input::TokenResolved(Ok(()))];
                     };
-                    match p(refresh).await {
+                    let Some(answer) = req.shared.unless_closed(p(refresh)).await else {
+                        return vec![Input::Close];
+                    };
+                    match answer {
                         Ok(t) => match super::config::validate_token(&t) {
                             Ok(()) => {
                                 *token.borrow_mut() = Some(t);

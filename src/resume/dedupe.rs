@@ -71,6 +71,10 @@ enum Replay {
     Skipping {
         /// An id of the window went by: the replay reached what the window remembers.
         reached_window: bool,
+        /// A replay recognised by one of the first ids delivered is confirmed only as the
+        /// ids after it follow them in order: the index in `head` the next id must match.
+        /// `None` once confirmed (or recognised by the window).
+        head_next: Option<usize>,
         /// Ids skipped that the window does not know (delivered before it, presumably).
         skipped_older: u64,
         /// How many such ids there can be: those delivered beyond the window.
@@ -156,10 +160,11 @@ impl Dedupe {
         };
     }
 
-    /// Whether a detected replay is being skipped: what arrives is older than what was
-    /// delivered, so it must not move the resume point.
+    /// Whether a replay is (or, before the connection's first id, may be) under way: what
+    /// arrives may be older than what was delivered, so an id-only block must not move the
+    /// resume point.
     pub fn replaying(&self) -> bool {
-        matches!(self.replay, Replay::Skipping { .. })
+        self.replay != Replay::Off
     }
 
     /// Classifies a streamed event and remembers it.
@@ -244,9 +249,11 @@ impl Dedupe {
             .get(&key)
             .map(|seq| (seq - self.front_seq) as usize);
         if self.replay == Replay::Watching {
-            self.replay = if at.is_some() || self.head.contains(&key) {
+            let head_at = self.head.iter().position(|&h| h == key);
+            self.replay = if at.is_some() || head_at.is_some() {
                 Replay::Skipping {
                     reached_window: false,
+                    head_next: if at.is_some() { None } else { head_at },
                     skipped_older: 0,
                     older_budget: self.delivered.saturating_sub(self.window.len() as u64),
                 }
@@ -256,6 +263,7 @@ impl Dedupe {
         }
         if let Replay::Skipping {
             reached_window,
+            head_next,
             skipped_older,
             older_budget,
         } = &mut self.replay
@@ -264,7 +272,20 @@ impl Dedupe {
                 self.replay = Replay::Off;
             } else if at.is_some() {
                 *reached_window = true;
+            } else if head_next.is_some_and(|next| next < self.head.len()) {
+                let next = head_next.unwrap_or_default();
+                if self.head[next] == key {
+                    // Still the history's start, in order.
+                    *head_next = Some(next + 1);
+                    *skipped_older += 1;
+                    return Some(Seen::Duplicate);
+                }
+                // An old id, then something else: a stale re-send, not a replay.
+                self.replay = Replay::Off;
             } else if !*reached_window && *skipped_older < *older_budget {
+                // Confirmed (the whole head went by in order, or the window was reached):
+                // ids delivered before the window, up to as many as there were.
+                *head_next = None;
                 *skipped_older += 1;
                 return Some(Seen::Duplicate);
             } else {

@@ -192,6 +192,9 @@ impl EsDriver {
             );
             listeners.push(EventListener::new(&es, "open", move |_| {
                 // The browser reconnects by itself: each open starts a body that may replay.
+                if s.is_closed() {
+                    return;
+                }
                 if let Ok(mut d) = d.try_borrow_mut() {
                     d.connected();
                 }

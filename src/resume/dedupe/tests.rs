@@ -132,6 +132,28 @@ fn a_replay_whose_newest_id_never_comes_falls_back_to_the_window() {
 }
 
 #[test]
+fn one_stale_old_id_at_the_start_is_not_a_replay() {
+    // A server that honours Last-Event-ID but first re-sends the thread's first event (a
+    // status snapshot under its original id, say): the new events after it are delivered.
+    let mut d = Dedupe::new(16);
+    d.connected();
+    for i in 0..100 {
+        d.check(&id_of(i, 0), b"v");
+    }
+    d.connected();
+    assert_eq!(d.check(&id_of(0, 0), b"v"), Seen::Duplicate);
+    for i in 100..150 {
+        assert_eq!(d.check(&id_of(i, 0), b"v"), Seen::New, "{i}");
+    }
+    // The first ids in order are a replay from the start, even when the first was deleted.
+    d.connected();
+    for i in 1..150 {
+        assert_eq!(d.check(&id_of(i, 0), b"v"), Seen::Duplicate, "{i}");
+    }
+    assert_eq!(d.check(&id_of(150, 0), b"v"), Seen::New);
+}
+
+#[test]
 fn a_replay_delivers_what_changed_meanwhile() {
     let mut d = Dedupe::new(8);
     d.connected();
@@ -243,6 +265,8 @@ mod model {
         ReplaysAll,
         /// Re-sends this many events before `Last-Event-ID`, then what follows.
         ResendsRecent(usize),
+        /// Re-sends the thread's first event, then what follows `Last-Event-ID`.
+        ResendsFirst,
     }
 
     /// One thing that happens on the server: a new event, or new data for a recent one.
@@ -257,6 +281,7 @@ mod model {
             Just(Server::Honours),
             Just(Server::ReplaysAll),
             (1usize..6).prop_map(Server::ResendsRecent),
+            Just(Server::ResendsFirst),
         ]
     }
 
@@ -345,11 +370,16 @@ mod model {
                 }
                 let start = match (server, position.get(&resume)) {
                     (Server::ReplaysAll, _) | (_, None) => 0,
-                    (Server::Honours, Some(&p)) => p + 1,
+                    (Server::Honours | Server::ResendsFirst, Some(&p)) => p + 1,
                     (Server::ResendsRecent(k), Some(&p)) => (p + 1).saturating_sub(*k),
                 };
-                let replayed = snapshot.len().saturating_sub(start);
-                let mut sent: Vec<(String, u32)> = snapshot.into_iter().skip(start).collect();
+                let first = match (server, snapshot.first()) {
+                    (Server::ResendsFirst, Some(e)) if start > 1 => vec![e.clone()],
+                    _ => Vec::new(),
+                };
+                let replayed = first.len() + snapshot.len().saturating_sub(start);
+                let mut sent: Vec<(String, u32)> = first;
+                sent.extend(snapshot.into_iter().skip(start));
                 // Then live, as it happens.
                 sent.extend(live[produced..].iter().cloned());
                 let take = if drain { sent.len() } else { (*length).min(sent.len()) };
