@@ -121,7 +121,10 @@ impl Dedupe {
             capacity,
             window: VecDeque::with_capacity(capacity.min(DEFAULT_WINDOW)),
             front_seq: 0,
-            index: HashMap::default(),
+            index: HashMap::with_capacity_and_hasher(
+                capacity.min(DEFAULT_WINDOW),
+                BuildHasherDefault::default(),
+            ),
             head: Vec::new(),
             delivered: 0,
             newest: None,
@@ -331,9 +334,13 @@ impl Dedupe {
     fn push(&mut self, id: IdKey, data: u64, listed: bool) {
         if self.window.len() == self.capacity {
             if let Some(evicted) = self.window.pop_front() {
-                // An entry re-pushed later has a newer sequence number: remove only our own.
-                if self.index.get(&evicted.id) == Some(&self.front_seq) {
-                    self.index.remove(&evicted.id);
+                // An entry re-pushed later has a newer sequence number: remove only our own
+                // (one probe of the table).
+                if let std::collections::hash_map::Entry::Occupied(e) = self.index.entry(evicted.id)
+                {
+                    if *e.get() == self.front_seq {
+                        e.remove();
+                    }
                 }
                 self.front_seq += 1;
             }
