@@ -119,12 +119,11 @@ impl Dedupe {
         let capacity = capacity.max(1);
         Dedupe {
             capacity,
-            window: VecDeque::with_capacity(capacity.min(DEFAULT_WINDOW)),
+            window: VecDeque::new(),
             front_seq: 0,
-            index: HashMap::with_capacity_and_hasher(
-                capacity.min(DEFAULT_WINDOW),
-                BuildHasherDefault::default(),
-            ),
+            // Both grow as ids arrive: a stream that delivers few events stays small, and
+            // starts without allocating (time to first event).
+            index: HashMap::default(),
             head: Vec::new(),
             delivered: 0,
             newest: None,
