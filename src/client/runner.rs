@@ -240,15 +240,15 @@ impl Shared {
 /// read) and answers the inputs it led to; sleeps, wakes and `close()` are handled here.
 /// `apply` carries out the commands that need no waiting (report, state, reconnecting); the
 /// run ends at `Stop`, which is left to the caller.
-pub(crate) async fn drive<F, Fut>(
+///
+/// One copy for every driver (not generic): the step's futures are boxed, which costs an
+/// allocation per request and saves a copy of this state machine per driver in the wasm.
+pub(crate) async fn drive<'a>(
     shared: &Shared,
     machine: &mut Lifecycle,
-    mut apply: impl FnMut(Command),
-    mut step: F,
-) where
-    F: FnMut(Command) -> Fut,
-    Fut: std::future::Future<Output = Vec<Input>>,
-{
+    apply: &mut dyn FnMut(Command),
+    step: &mut dyn FnMut(Command) -> StepFuture<'a>,
+) {
     let mut pending: VecDeque<Command> = machine.handle(Input::Start).into();
     if shared.closed.get() {
         pending.extend(machine.handle(Input::Close));
@@ -274,6 +274,10 @@ pub(crate) async fn drive<F, Fut>(
         }
     }
 }
+
+/// What a driver's step answers, later.
+pub(crate) type StepFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Input>> + 'a>>;
 
 /// Sleeps `ms`; a wake the machine ignores (a server-mandated wait) sleeps on until due.
 async fn sleep_until_due(
@@ -509,13 +513,15 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
         pipe: Rc::new(RefCell::new(pipe)),
         attempt: RefCell::new(None),
     });
-    let apply = |command| {
-        shared.apply(command);
-    };
-    drive(&shared, &mut machine, apply, |command| {
-        let d = driver.clone();
-        async move { d.step(command).await }
-    })
+    drive(
+        &shared,
+        &mut machine,
+        &mut |command| shared.apply(command),
+        &mut |command| {
+            let d = driver.clone();
+            Box::pin(async move { d.step(command).await })
+        },
+    )
     .await;
     shared.close();
 }
@@ -836,15 +842,15 @@ pub(crate) async fn fetch_page(
         Token::Static(t) => Some(t.clone()),
         _ => None,
     });
-    let apply = |command| {
+    let mut apply = |command| {
         if let Command::Report(e) = command {
             report(&e);
             *last_error.borrow_mut() = Some(e);
         }
     };
-    drive(req.shared, &mut machine, apply, |command| {
+    let mut step = |command: Command| -> StepFuture<'_> {
         let (page, token) = (&page, &token);
-        async move {
+        Box::pin(async move {
             match command {
                 Command::ResolveToken { refresh } => {
                     let Token::Provider(p) = req.token else {
@@ -899,9 +905,9 @@ pub(crate) async fn fetch_page(
                 }
                 _ => Vec::new(),
             }
-        }
-    })
-    .await;
+        })
+    };
+    drive(req.shared, &mut machine, &mut apply, &mut step).await;
     if let Some(found) = page.into_inner() {
         return Ok(found);
     }

@@ -97,11 +97,15 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         seen: Rc::new(Cell::new(Seen::Nothing)),
         notify: Rc::new(RefCell::new(None)),
     });
-    let apply = |command| shared.apply(command);
-    drive(&shared, &mut machine, apply, |command| {
-        let d = driver.clone();
-        async move { d.step(command).await }
-    })
+    drive(
+        &shared,
+        &mut machine,
+        &mut |command| shared.apply(command),
+        &mut |command| {
+            let d = driver.clone();
+            Box::pin(async move { d.step(command).await })
+        },
+    )
     .await;
     // Dropping the source closes it: nothing reconnects after the end.
     driver.source.borrow_mut().take();
