@@ -24,13 +24,19 @@ export function makeError(message, kind, retryable, status, errorType, serverMes
   return new ThreadtailError(message, props);
 }
 
-/** Calls a listener; a listener that throws must not stop the stream or the other listeners. */
+/**
+ * Calls a listener; a listener that throws must not stop the stream, the other listeners or
+ * the host. Browsers and workers report it as an uncaught error would be (`reportError`). Node
+ * has no `reportError`, and rethrowing there ends the process: it becomes a process warning.
+ */
 export function callListener(fn, a, b) {
   try {
     fn(a, b);
   } catch (e) {
     if (typeof globalThis.reportError === "function") globalThis.reportError(e);
-    else queueMicrotask(() => { throw e; });
+    else if (typeof globalThis.process?.emitWarning === "function") {
+      globalThis.process.emitWarning(e instanceof Error ? e : new Error(String(e)), "ThreadtailListenerError");
+    } else console.error(e);
   }
 }
 

@@ -215,3 +215,26 @@ test("close() during a backoff delay leaves nothing running: the Node process ex
   assert.equal(code, 0);
   assert.ok(Date.now() - t0 < 5000, `the process lived ${Date.now() - t0} ms`);
 });
+
+test("a listener that throws in Node: the process keeps running, later events arrive, a warning says why", async () => {
+  const script = `
+    import * as tt from ${JSON.stringify(pkgUrl)};
+    const frames = 'id: a\\ndata: {"n":1}\\n\\nid: b\\ndata: {"n":2}\\n\\nevent: session.thread_status_terminated\\ndata: {}\\n\\n';
+    const s = new tt.ThreadStream({
+      baseUrl: "http://threadtail.invalid/v1", sessionId: "sess_x", threadId: "sthr_x",
+      fetch: async () => new Response(frames, { headers: { "content-type": "text/event-stream" } }),
+    });
+    s.onEvent((e) => { if (e.n === 1) throw new Error("listener boom"); });
+    s.onEvent((e) => console.log("event", e.n ?? e.type));
+    s.onStateChange((st) => { if (st === "closed") console.log("closed"); });
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  assert.equal(code, 0, err);
+  assert.deepEqual(out.trim().split("\n"), ["event 1", "event 2", "event session.thread_status_terminated", "closed"]);
+  assert.match(err, /listener boom/);
+});
