@@ -165,6 +165,8 @@ pub struct Parser {
     strip_pending: bool,
     /// The current block exceeded the limit: its lines are skipped until the blank line.
     discarding: bool,
+    /// The rest of a comment line too long to report is being dropped.
+    skipping_comment: bool,
     /// While discarding: whether the unterminated line has any byte (a blank line ends the
     /// discarded block).
     discarding_line_nonempty: bool,
@@ -202,6 +204,7 @@ impl Parser {
             streamed: 0,
             strip_pending: false,
             discarding: false,
+            skipping_comment: false,
             discarding_line_nonempty: false,
         }
     }
@@ -241,6 +244,7 @@ impl Parser {
         self.after_cr = false;
         self.clear_block();
         self.discarding = false;
+        self.skipping_comment = false;
         self.discarding_line_nonempty = false;
         self.last_id_buffer.clear();
         self.last_id_buffer.push_str(&self.last_event_id);
@@ -338,7 +342,7 @@ impl Parser {
 
     /// Keeps the unterminated end of a chunk for the next one, within the size limit.
     fn hold_partial<S: Sink + ?Sized>(&mut self, bytes: &[u8], sink: &mut S) {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.skipping_comment {
             return;
         }
         if self.discarding {
@@ -370,6 +374,13 @@ impl Parser {
             self.block_bytes + held + 1
         };
         if bound > self.max_event_bytes {
+            if is_comment {
+                // Too long to report: the rest of this comment line is dropped as it comes,
+                // and the event being built goes on.
+                self.line.clear();
+                self.skipping_comment = true;
+                return;
+            }
             // A line that never ends must not grow without bound.
             self.start_discarding(sink);
             self.discarding_line_nonempty = true;
@@ -389,6 +400,9 @@ impl Parser {
 
     /// A line terminator was found; `tail` is the part of the line inside the current chunk.
     fn finish_line<S: Sink + ?Sized>(&mut self, tail: &[u8], sink: &mut S) {
+        if std::mem::take(&mut self.skipping_comment) {
+            return;
+        }
         if self.discarding {
             let blank = tail.is_empty() && !self.discarding_line_nonempty;
             self.discarding_line_nonempty = false;
@@ -439,9 +453,9 @@ impl Parser {
         // We report it (keep-alives are comments), but never as an event. Comments do not count
         // toward the event size: a server may send `: heartbeat` lines with no blank line.
         if line[0] == COLON {
-            if line.len() + 1 > self.max_event_bytes {
-                self.start_discarding(sink);
-            } else {
+            // The spec ignores comments: one over the limit is dropped on its own, and the
+            // event being built goes on.
+            if line.len() + 1 <= self.max_event_bytes {
                 sink.on_comment(&decode(strip_space(&line[1..])));
             }
             return;

@@ -389,6 +389,16 @@ fn comments_do_not_count_toward_the_limit() {
 }
 
 #[test]
+fn a_comment_over_the_limit_is_dropped_alone_and_the_event_goes_on() {
+    // The spec ignores comments: one too long to report must not take the event with it.
+    let input = format!("data: a\n:{}\ndata: b\n\n", "x".repeat(100));
+    let out = parse_every_way(input.as_bytes(), 64);
+    assert_eq!(out, vec![msg("a\nb")]);
+    let crlf = format!("data: a\r\n:{}\r\ndata: b\r\n\r\n", "x".repeat(100));
+    assert_eq!(parse_every_way(crlf.as_bytes(), 64), vec![msg("a\nb")]);
+}
+
+#[test]
 fn set_last_event_id_resumes_from_a_persisted_id() {
     let mut p = Parser::new();
     p.set_last_event_id("evt_5");
