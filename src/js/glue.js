@@ -410,18 +410,19 @@ export class Dispatcher {
     this.onDecodeError(part(src, typeStart, typeEnd), id, f & 8 ? parts.original() : data, notObject);
   }
 
-  /** Starts buffering events for `for await`. */
+  /**
+   * Starts buffering events for `for await`. `waiting` holds the `next()` calls not yet
+   * answered, oldest first: an application may call `next()` again before the last one settled,
+   * and each call gets its own event, in order.
+   */
   iterate() {
-    if (this.queue === null) this.queue = { items: [], waiting: null, done: false, failure: undefined };
+    if (this.queue === null) this.queue = { items: [], waiting: [], done: false, failure: undefined };
   }
 
   enqueue(value) {
     const q = this.queue;
-    if (q.waiting) {
-      const { resolve } = q.waiting;
-      q.waiting = null;
-      resolve({ done: false, value });
-    } else q.items.push(value);
+    if (q.waiting.length) q.waiting.shift().resolve({ done: false, value });
+    else q.items.push(value);
   }
 
   next() {
@@ -429,7 +430,7 @@ export class Dispatcher {
     const q = this.queue;
     if (q.items.length) return Promise.resolve({ done: false, value: q.items.shift() });
     if (q.done) return q.failure ? Promise.reject(q.failure) : Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve, reject) => (q.waiting = { resolve, reject }));
+    return new Promise((resolve, reject) => q.waiting.push({ resolve, reject }));
   }
 
   /** The stream is over: ends the iterator (rejecting with `failure` when a fatal error ended it). */
@@ -439,9 +440,7 @@ export class Dispatcher {
     if (!q) return;
     q.done = true;
     q.failure = failure;
-    if (q.waiting) {
-      const { resolve, reject } = q.waiting;
-      q.waiting = null;
+    for (const { resolve, reject } of q.waiting.splice(0)) {
       if (failure) reject(failure);
       else resolve({ done: true, value: undefined });
     }

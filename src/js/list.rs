@@ -62,6 +62,9 @@ pub struct ListIterator {
     pager: Rc<RefCell<Pager>>,
     /// `return()` closes it: the request in flight is aborted, no other is made.
     shared: Rc<Shared>,
+    /// The last `next()` promise: a call made before it settled waits for it, so that two
+    /// calls in flight get two items in order (and never fetch one page twice).
+    last: RefCell<Option<Promise>>,
 }
 
 #[wasm_bindgen]
@@ -69,7 +72,12 @@ impl ListIterator {
     /// The next item, fetching the next page when needed.
     pub fn next(&self) -> Promise {
         let (pager, shared) = (self.pager.clone(), self.shared.clone());
-        wasm_bindgen_futures::future_to_promise(async move {
+        let before = self.last.borrow_mut().take();
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            if let Some(before) = before {
+                // Its outcome is its caller's; only its end matters here.
+                let _ = wasm_bindgen_futures::JsFuture::from(before).await;
+            }
             loop {
                 let (url, fetch, token, headers, retry) = {
                     let mut p = pager.borrow_mut();
@@ -120,7 +128,9 @@ impl ListIterator {
                     }
                 }
             }
-        })
+        });
+        *self.last.borrow_mut() = Some(promise.clone());
+        promise
     }
 
     /// Stops the iteration.
@@ -182,6 +192,7 @@ fn pager(
         .unwrap_or(4);
     Ok(ListIterator {
         shared: Shared::new(Rc::new(crate::client::Quiet), ""),
+        last: RefCell::new(None),
         pager: Rc::new(RefCell::new(Pager {
             base,
             session_id,

@@ -455,7 +455,7 @@ impl Parser {
         if line[0] == COLON {
             // The spec ignores comments: one over the limit is dropped on its own, and the
             // event being built goes on.
-            if line.len() + 1 <= self.max_event_bytes {
+            if line.len() < self.max_event_bytes {
                 sink.on_comment(&decode(strip_space(&line[1..])));
             }
             return;

@@ -238,3 +238,36 @@ test("a listener that throws in Node: the process keeps running, later events ar
   assert.deepEqual(out.trim().split("\n"), ["event 1", "event 2", "event session.thread_status_terminated", "closed"]);
   assert.match(err, /listener boom/);
 });
+
+test("two next() calls in flight on the async iterator: each gets its own event, in order", async () => {
+  const frames = 'id: a\ndata: {"n":1}\n\nid: b\ndata: {"n":2}\n\nevent: session.thread_status_terminated\ndata: {}\n\n';
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const s = new tt.ThreadStream({
+    baseUrl: "http://threadtail.invalid/v1", sessionId: "sess_x", threadId: "sthr_x",
+    fetch: async () => {
+      await gate; // both next() calls are made before any event exists
+      return new Response(frames, { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+  const it = s[Symbol.asyncIterator]();
+  const first = it.next();
+  const second = it.next();
+  release();
+  const settled = await Promise.race([Promise.all([first, second]), sleep(3000).then(() => "unsettled")]);
+  assert.notEqual(settled, "unsettled", "a next() call was left unsettled");
+  assert.deepEqual(settled.map((r) => r.value.n), [1, 2]);
+  const rest = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value.type);
+  assert.deepEqual(rest, ["session.thread_status_terminated"]);
+});
+
+test("two next() calls in flight on a list: two items in order, each page fetched once", async () => {
+  const ids = await tail.thread();
+  await tail.batch(ids.sessionId, ids.threadId, { count: 3, template: msg("h{i}") });
+  await tail.clearRequests();
+  const it = tt.listThreadEvents({ baseUrl: tail.base, token: TOKEN, ...ids, limit: 2 })[Symbol.asyncIterator]();
+  const got = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
+  assert.deepEqual(got.map((r) => r.done ? "done" : r.value.content), ["h0", "h1", "h2", "done"]);
+  assert.equal((await listRequests()).length, 2);
+});
