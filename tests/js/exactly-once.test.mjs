@@ -329,3 +329,41 @@ test("session backfill orders events by created_at as instants, whatever the dig
     await srv.close();
   }
 });
+
+test("listed events whose id or type carry a line break, and thread ids that are not ids, cannot corrupt the stream", async () => {
+  const paths = [];
+  const srv = await scripted((req, res) => {
+    paths.push(req.url);
+    if (/\/threads\?/.test(req.url)) {
+      res.writeHead(200, { "content-type": "application/json" });
+      // The second "thread id" would climb out of the path.
+      return res.end(JSON.stringify({ data: [{ id: "sthr_a" }, { id: "../../admin" }, { id: "sthr b" }], next_page: null }));
+    }
+    if (req.url.includes("/threads/sthr_a/events")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ data: [
+        { id: "e\r1", type: "agent.message", n: 1, created_at: "2026-01-01T00:00:01Z" },
+        { id: "e2", type: "agent\r\nmessage", n: 2, created_at: "2026-01-01T00:00:02Z" },
+        { id: "e3", type: "agent.message", n: 3, created_at: "2026-01-01T00:00:03Z" },
+      ], next_page: null }));
+    }
+    if (req.url.includes("/events?")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ data: [], next_page: null }));
+    }
+    sse(res, "event: session.deleted\ndata: {}\n\n");
+  });
+  try {
+    const s = new tt.SessionStream({ baseUrl: srv.base, sessionId: "sesn_c", history: "backfill", retry: FAST });
+    const r = record(s);
+    await waitFor(() => s.state === "closed", { what: "the end" });
+    assert.deepEqual(r.events.slice(0, 3).map((e) => e.n), [1, 2, 3]);
+    assert.equal(r.events[2].id, "e3");
+    // A server's thread id stays one path segment, and one that is not an id is not requested.
+    assert.ok(paths.every((p) => p.startsWith("/v1/sessions/sesn_c/") && !p.includes("/../")), paths.join(" "));
+    assert.ok(paths.some((p) => p.includes("/threads/..%2F..%2Fadmin/events")), paths.join(" "));
+    assert.ok(!paths.some((p) => p.includes("sthr%20b") || p.includes("sthr b")), paths.join(" "));
+  } finally {
+    await srv.close();
+  }
+});
