@@ -234,6 +234,10 @@ pub enum Error {
     },
 }
 
+/// Secrets shorter than this are not searched for: replacing every `a` would garble messages,
+/// and no real token or key is that short.
+pub const MIN_SECRET_LEN: usize = 4;
+
 fn http_message(status: u16, api: &Option<ApiError>) -> String {
     let advice = match status {
         400 => "the request was rejected: check the ids, filters and Last-Event-ID",
@@ -310,6 +314,32 @@ impl Error {
         }
     }
 
+    /// Replaces every occurrence of `secrets` (a token, custom header values) in the text this
+    /// error carries, so that no platform or server message can quote one, whatever it says.
+    pub fn redact(&mut self, secrets: &[String]) {
+        let scrub = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| s.len() >= MIN_SECRET_LEN) {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), "[redacted]");
+                }
+            }
+        };
+        let scrub_api = |api: &mut ApiError| {
+            for field in [&mut api.message, &mut api.param].into_iter().flatten() {
+                scrub(field);
+            }
+        };
+        match self {
+            Error::Network { message } | Error::InvalidArgument { message, .. } => scrub(message),
+            Error::Http { api: Some(api), .. } | Error::InStream { api } => scrub_api(api),
+            Error::Decode(d) => {
+                scrub(&mut d.raw);
+                scrub(&mut d.reason);
+            }
+            _ => {}
+        }
+    }
+
     /// Whether the client retries after this error by itself.
     ///
     /// Network drops, idle time-outs, 408, 429 and 5xx are retried; every other HTTP status,
@@ -325,5 +355,45 @@ impl Error {
             ),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_removes_secrets_from_every_text() {
+        let secrets = vec![
+            String::from("tok-123456"),
+            String::from("key-abcdef"),
+            String::from("ab"),
+        ];
+        let mut e = Error::Network {
+            message: String::from("Headers.append: \"Bearer tok-123456\" is invalid; key-abcdef"),
+        };
+        e.redact(&secrets);
+        let text = e.to_string();
+        assert!(
+            !text.contains("tok-123456") && !text.contains("key-abcdef"),
+            "{text}"
+        );
+        assert!(text.contains("[redacted]"));
+        let mut e = Error::Http {
+            status: 401,
+            api: Some(ApiError {
+                message: Some(String::from("token tok-123456 is expired")),
+                ..ApiError::default()
+            }),
+            retry_after_ms: None,
+        };
+        e.redact(&secrets);
+        assert!(!e.to_string().contains("tok-123456"));
+        // Too short to search for.
+        let mut e = Error::Network {
+            message: String::from("about"),
+        };
+        e.redact(&secrets);
+        assert!(e.to_string().contains("about"));
     }
 }

@@ -37,6 +37,8 @@ pub struct Shared {
     waker: RefCell<Option<Function>>,
     /// A wake (online, visible) ended the last wait, rather than its timer.
     woken: Cell<bool>,
+    /// The token(s) and custom header values: no error or reason handed out may quote them.
+    secrets: RefCell<Vec<String>>,
     reconnects: Cell<u32>,
     handler: Rc<dyn Handler>,
 }
@@ -76,6 +78,7 @@ impl Shared {
             controllers: RefCell::new(Vec::new()),
             waker: RefCell::new(None),
             woken: Cell::new(false),
+            secrets: RefCell::new(Vec::new()),
             reconnects: Cell::new(0),
             handler,
         })
@@ -171,6 +174,32 @@ impl Shared {
         self.woken.replace(false)
     }
 
+    /// Remembers a secret (a token, a custom header value) to keep out of every message; the
+    /// few most recent tokens of a provider are kept.
+    pub(crate) fn add_secret(&self, secret: &str) {
+        let mut secrets = self.secrets.borrow_mut();
+        if secret.len() < crate::error::MIN_SECRET_LEN || secrets.iter().any(|s| s == secret) {
+            return;
+        }
+        if secrets.len() >= 16 {
+            secrets.remove(0);
+        }
+        secrets.push(secret.to_owned());
+    }
+
+    /// Hands an error to the application, with every secret taken out of its text.
+    pub(crate) fn report(&self, error: &Error) {
+        let secrets = self.secrets.borrow();
+        if secrets.is_empty() {
+            self.handler.error(error);
+            return;
+        }
+        let mut error = error.clone();
+        error.redact(&secrets);
+        drop(secrets);
+        self.handler.error(&error);
+    }
+
     /// Awaits `fut` unless `close()` comes first (`None`): a token provider that hangs must
     /// not keep a closed stream alive.
     pub(crate) async fn unless_closed<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
@@ -206,7 +235,7 @@ impl Shared {
         match command {
             Command::Report(error) => {
                 if !self.closed.get() {
-                    self.handler.error(&error);
+                    self.report(&error);
                 }
             }
             // After `close()` the state stays `closed`.
@@ -219,6 +248,12 @@ impl Shared {
             } => {
                 self.reconnects.set(self.reconnects.get() + 1);
                 if !self.closed.get() {
+                    let mut reason = reason;
+                    for secret in self.secrets.borrow().iter() {
+                        if reason.contains(secret.as_str()) {
+                            reason = reason.replace(secret.as_str(), "[redacted]");
+                        }
+                    }
                     self.handler.reconnect(&ReconnectInfo {
                         attempt,
                         delay_ms,
@@ -381,7 +416,7 @@ impl<'a> Delivery<'a> {
                     message: Some(data.into_owned()),
                     ..ApiError::default()
                 });
-                self.shared.handler.error(&Error::InStream { api });
+                self.shared.report(&Error::InStream { api });
                 return;
             }
             _ => {}
@@ -423,7 +458,7 @@ impl<'a> Delivery<'a> {
         }
         drop(resume);
         if let Some(e) = error {
-            self.shared.handler.error(&e);
+            self.shared.report(&e);
         }
     }
 
@@ -448,7 +483,7 @@ impl Sink for Delivery<'_> {
     }
     fn on_error(&mut self, error: Error) {
         if !self.shared.closed.get() {
-            self.shared.handler.error(&error);
+            self.shared.report(&error);
         }
     }
     fn on_id_only(&mut self, last_event_id: &str) {
@@ -495,6 +530,12 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
         }
         return;
     };
+    if let Token::Static(token) = &config.token {
+        shared.add_secret(token);
+    }
+    for (_, value) in &config.headers {
+        shared.add_secret(value);
+    }
     let pipe = Pipe {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
         dedupe: config.dedupe(),
@@ -547,6 +588,7 @@ impl FetchDriver {
         match answer {
             Ok(token) => match super::config::validate_token(&token) {
                 Ok(()) => {
+                    self.shared.add_secret(&token);
                     *self.token.borrow_mut() = Some(token);
                     Input::TokenResolved(Ok(()))
                 }
@@ -619,7 +661,7 @@ impl FetchDriver {
                 // The server's paging would never end: what it listed was delivered, the live
                 // stream goes on.
                 Err(error @ Error::Paging { .. }) => {
-                    self.shared.handler.error(&error);
+                    self.shared.report(&error);
                     self.backfill_pending.set(false);
                 }
                 // The history cannot be complete: that is fatal (already retried, and each
@@ -753,7 +795,7 @@ impl FetchDriver {
             };
             let report = |e: &Error| {
                 if !self.shared.closed.get() {
-                    self.shared.handler.error(e);
+                    self.shared.report(e);
                 }
             };
             let req = PageRequest {
@@ -835,6 +877,12 @@ pub(crate) async fn fetch_page(
     report: &dyn Fn(&Error),
 ) -> Result<(js_sys::Array, Option<String>), Error> {
     let provider = matches!(req.token, Token::Provider(_));
+    if let Token::Static(t) = req.token {
+        req.shared.add_secret(t);
+    }
+    for (_, value) in req.headers {
+        req.shared.add_secret(value);
+    }
     let mut machine = Lifecycle::new(req.retry, provider);
     let page: RefCell<Option<(js_sys::Array, Option<String>)>> = RefCell::new(None);
     let last_error: RefCell<Option<Error>> = RefCell::new(None);
@@ -843,7 +891,8 @@ pub(crate) async fn fetch_page(
         _ => None,
     });
     let mut apply = |command| {
-        if let Command::Report(e) = command {
+        if let Command::Report(mut e) = command {
+            e.redact(&req.shared.secrets.borrow());
             report(&e);
             *last_error.borrow_mut() = Some(e);
         }
@@ -862,6 +911,7 @@ pub(crate) async fn fetch_page(
                     match answer {
                         Ok(t) => match super::config::validate_token(&t) {
                             Ok(()) => {
+                                req.shared.add_secret(&t);
                                 *token.borrow_mut() = Some(t);
                                 vec![Input::TokenResolved(Ok(()))]
                             }
@@ -911,9 +961,11 @@ pub(crate) async fn fetch_page(
     if let Some(found) = page.into_inner() {
         return Ok(found);
     }
-    Err(last_error.into_inner().unwrap_or(Error::Network {
+    let mut error = last_error.into_inner().unwrap_or(Error::Network {
         message: String::from("the listing was closed"),
-    }))
+    });
+    error.redact(&req.shared.secrets.borrow());
+    Err(error)
 }
 
 /// The idle timeout of a list page: a page is one JSON document that a server may take a
