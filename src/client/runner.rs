@@ -38,7 +38,8 @@ pub struct Shared {
     /// A wake (online, visible) ended the last wait, rather than its timer.
     woken: Cell<bool>,
     /// The token(s) and custom header values: no error or reason handed out may quote them.
-    secrets: RefCell<Vec<String>>,
+    /// Shared with a handler that reports errors of its own (decode errors found in JavaScript).
+    secrets: Rc<RefCell<Vec<String>>>,
     reconnects: Cell<u32>,
     handler: Rc<dyn Handler>,
 }
@@ -78,7 +79,7 @@ impl Shared {
             controllers: RefCell::new(Vec::new()),
             waker: RefCell::new(None),
             woken: Cell::new(false),
-            secrets: RefCell::new(Vec::new()),
+            secrets: Rc::new(RefCell::new(Vec::new())),
             reconnects: Cell::new(0),
             handler,
         })
@@ -185,6 +186,11 @@ impl Shared {
             secrets.remove(0);
         }
         secrets.push(secret.to_owned());
+    }
+
+    /// The secrets, for a handler that reports errors of its own.
+    pub(crate) fn secrets(&self) -> Rc<RefCell<Vec<String>>> {
+        self.secrets.clone()
     }
 
     /// Hands an error to the application, with every secret taken out of its text.

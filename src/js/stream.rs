@@ -157,6 +157,8 @@ struct JsHandler {
     /// The latest error that may have ended the stream, for the iterator.
     last_error: RefCell<Option<JsValue>>,
     user_closed: Cell<bool>,
+    /// The stream's secrets (see `Shared::secrets`), set once the stream starts.
+    secrets: RefCell<Rc<RefCell<Vec<String>>>>,
     _on_decode_error: Closure<dyn FnMut(String, Option<String>, String, bool)>,
 }
 
@@ -188,6 +190,7 @@ impl JsHandler {
                 batch: RefCell::new(Batch::default()),
                 last_error: RefCell::new(None),
                 user_closed: Cell::new(false),
+                secrets: RefCell::new(Rc::default()),
                 _on_decode_error: on_decode_error,
             }
         })
@@ -255,6 +258,21 @@ impl Handler for JsHandler {
     }
 
     fn error(&self, error: &Error) {
+        let redacted;
+        let error = {
+            let secrets = self.secrets.borrow();
+            let secrets = secrets.borrow();
+            if secrets.is_empty() {
+                error
+            } else {
+                // Decode errors come from JavaScript, not through the stream's report: their
+                // raw text too is kept free of secrets.
+                let mut e = error.clone();
+                e.redact(&secrets);
+                redacted = e;
+                &redacted
+            }
+        };
         let value = to_js(error);
         if !matches!(error, Error::Decode(_) | Error::TooLarge { .. }) {
             *self.last_error.borrow_mut() = Some(value.clone());
@@ -329,6 +347,7 @@ macro_rules! stream_class {
                 let config = stream_config(&options, $thread)?;
                 let handler = JsHandler::new(&config.target);
                 let shared = Shared::start(config, handler.clone()).map_err(|e| to_js(&e))?;
+                *handler.secrets.borrow_mut() = shared.secrets();
                 Ok($name { shared, handler })
             }
 

@@ -55,6 +55,19 @@ test("server bodies echoing the secrets (401, 503, an in-stream error frame): re
   assert.ok(r.errors.every((e) => e.serverMessage === undefined || e.serverMessage.includes("[redacted]")));
 });
 
+test("an event that is not JSON and quotes the token: the decode error's raw text is redacted", async () => {
+  const s = new tt.ThreadStream(options(async () => new Response(
+    `id: e1\ndata: not json ${TOKEN}\n\nevent: session.thread_status_terminated\ndata: {}\n\n`,
+    { headers: { "content-type": "text/event-stream" } },
+  ), { token: TOKEN }));
+  const r = record(s);
+  await waitFor(() => s.state === "closed", { what: "the end" });
+  assert.equal(r.errors.length, 1);
+  assert.equal(r.errors[0].kind, "decode");
+  assert.ok(r.errors[0].raw.includes("[redacted]"), r.errors[0].raw);
+  assert.deepEqual(leaks(r), []);
+});
+
 test("a list whose requests fail quoting the secrets rejects without them", async () => {
   const failing = async () => { throw new TypeError(`fetch failed for Bearer ${TOKEN} with ${KEY}`); };
   const it = tt.listThreadEvents({ ...options(failing), token: TOKEN, maxAttempts: 1 });
