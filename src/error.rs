@@ -41,6 +41,9 @@ pub enum ErrorKind {
     UnresumableId,
     /// A list route's paging would never end (a repeated cursor, too many pages).
     Paging,
+    /// The server redirected where the client does not follow (another origin, a loop, no
+    /// `Location`).
+    Redirect,
 }
 
 impl ErrorKind {
@@ -62,6 +65,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::UnresumableId => "unresumable_id",
             ErrorKind::Paging => "paging",
+            ErrorKind::Redirect => "redirect",
         }
     }
 
@@ -216,6 +220,16 @@ pub enum Error {
         /// Why it cannot.
         reason: &'static str,
     },
+    /// A redirect the client does not follow. Names the other origin, never the full URL.
+    #[error("the server redirected (HTTP {status}){}{reason}; check the base URL", .to.as_ref().map(|o| format!(" to {o} ")).unwrap_or_else(|| String::from(" ")))]
+    Redirect {
+        /// The redirect status (0 when the browser hides it).
+        status: u16,
+        /// The origin it pointed to, when known.
+        to: Option<String>,
+        /// Why it is not followed.
+        reason: &'static str,
+    },
     /// A listing was ended because its paging would not end.
     #[error("listing stopped after {pages} pages: {reason}; the items so far were delivered")]
     Paging {
@@ -294,6 +308,7 @@ impl Error {
             Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
             Error::UnresumableId { .. } => ErrorKind::UnresumableId,
             Error::Paging { .. } => ErrorKind::Paging,
+            Error::Redirect { .. } => ErrorKind::Redirect,
         }
     }
 

@@ -131,6 +131,76 @@ fn check_authority(authority: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The most redirects one request follows.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The origin (`scheme://host[:port]`, lower-cased) of an absolute http(s) URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let scheme_end = lower.find("://")?;
+    let scheme = &lower[..scheme_end];
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let rest = &lower[scheme_end + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.is_empty() {
+        return None;
+    }
+    // The default port is the same origin written differently.
+    let authority = match (scheme, authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host,
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// Where a redirect from `from` to `location` leads, if the client may follow it: only within
+/// the origin of `from` (a token and custom headers never cross an origin), at most
+/// [`MAX_REDIRECTS`] times (`seen`: the URLs requested so far for this request), never in a
+/// loop. The error names the other origin, never the rest of the URL (it may carry secrets).
+pub fn follow_redirect(
+    status: u16,
+    from: &str,
+    location: Option<&str>,
+    seen: &[String],
+) -> Result<String, Error> {
+    let refuse = |to: Option<String>, reason: &'static str| Error::Redirect { status, to, reason };
+    let location = location.map(str::trim).filter(|l| !l.is_empty());
+    let Some(location) = location else {
+        return Err(refuse(None, "without a Location header"));
+    };
+    let origin = origin_of(from).ok_or_else(|| refuse(None, "from a URL without an origin"))?;
+    let target = if location.starts_with("//") {
+        format!("{}:{location}", &origin[..origin.find(':').unwrap_or(0)])
+    } else if location.contains("://") {
+        location.to_owned()
+    } else if location.starts_with('/') {
+        format!("{origin}{location}")
+    } else {
+        // Relative to the directory of `from`.
+        let path_end = from.find(['?', '#']).unwrap_or(from.len());
+        let dir_end = from[..path_end].rfind('/').map_or(path_end, |i| i + 1);
+        format!("{}{location}", &from[..dir_end])
+    };
+    match origin_of(&target) {
+        Some(to) if to == origin => {}
+        to => {
+            return Err(refuse(
+                to,
+                "to another origin: not followed, so no token or header reaches it",
+            ))
+        }
+    }
+    if seen.contains(&target) {
+        return Err(refuse(None, "in a loop"));
+    }
+    if seen.len() > MAX_REDIRECTS {
+        return Err(refuse(None, "more than 5 times"));
+    }
+    Ok(target)
+}
+
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
 pub fn encode_segment(segment: &str) -> String {
     encode(segment, |b| {
@@ -365,6 +435,55 @@ pub fn validate_header_value(value: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_are_followed_within_the_origin_only() {
+        let from = "http://127.0.0.1:8080/v1/sessions/s/threads/t/stream";
+        let seen = vec![from.to_owned()];
+        assert_eq!(
+            follow_redirect(307, from, Some("/v2/stream"), &seen).unwrap(),
+            "http://127.0.0.1:8080/v2/stream"
+        );
+        assert_eq!(
+            follow_redirect(302, from, Some("other?x=1"), &seen).unwrap(),
+            "http://127.0.0.1:8080/v1/sessions/s/threads/t/other?x=1"
+        );
+        assert_eq!(
+            follow_redirect(301, from, Some("HTTP://127.0.0.1:8080/a"), &seen).unwrap(),
+            "HTTP://127.0.0.1:8080/a"
+        );
+        for (location, to) in [
+            (
+                "http://127.0.0.1:9090/v1/x?token=secret",
+                Some("http://127.0.0.1:9090"),
+            ),
+            ("//evil.example/x", Some("http://evil.example")),
+            ("https://127.0.0.1:8080/v1", Some("https://127.0.0.1:8080")),
+            ("ftp://x/y", None),
+        ] {
+            let e = follow_redirect(307, from, Some(location), &seen).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Redirect, "{location}");
+            let text = e.to_string();
+            assert!(
+                !text.contains("secret") && !text.contains("/v1/x"),
+                "{text}"
+            );
+            if let Some(to) = to {
+                assert!(text.contains(to), "{text}");
+            }
+        }
+        for location in [None, Some(""), Some("  ")] {
+            assert!(follow_redirect(302, from, location, &seen).is_err());
+        }
+        let looped = vec![from.to_owned(), "http://127.0.0.1:8080/a".to_owned()];
+        assert!(follow_redirect(302, "http://127.0.0.1:8080/a", Some(from), &looped).is_err());
+        let many: Vec<String> = (0..=MAX_REDIRECTS)
+            .map(|i| format!("http://h/{i}"))
+            .collect();
+        assert!(follow_redirect(302, "http://h/5", Some("/next"), &many).is_err());
+        assert_eq!(origin_of("http://H:80/x").as_deref(), Some("http://h"));
+        assert_eq!(origin_of("https://h:443").as_deref(), Some("https://h"));
+    }
 
     #[test]
     fn base_urls_fetch_would_refuse_are_refused_once() {

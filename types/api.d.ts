@@ -16,7 +16,8 @@ export type ErrorKind =
   | "too_large"
   | "invalid_argument"
   | "unresumable_id"
-  | "paging";
+  | "paging"
+  | "redirect";
 
 /** Every error threadtail reports: a real `Error` subclass. */
 export class ThreadtailError extends Error {

@@ -22,6 +22,8 @@ pub enum Outcome {
     EndOfBody,
     /// No byte arrived within the idle timeout.
     IdleTimeout(u64),
+    /// The request cannot succeed as it is (a redirect the client does not follow).
+    Refused(Error),
 }
 
 /// What to do next.
@@ -78,6 +80,7 @@ pub fn decide(outcome: Outcome, can_refresh: bool) -> Decision {
             error: None,
             retry_after_ms: None,
         },
+        Outcome::Refused(error) => Decision::Stop(error),
         Outcome::IdleTimeout(idle_ms) => Decision::Retry {
             error: Some(Error::Timeout { idle_ms }),
             retry_after_ms: None,

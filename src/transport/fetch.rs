@@ -4,7 +4,8 @@
 
 use super::js::{api_error, describe, ignore_rejection, now_ms};
 use super::timer::Interval;
-use crate::request::{is_event_stream, is_json};
+use crate::error::Error;
+use crate::request::{follow_redirect, is_event_stream, is_json, origin_of};
 use crate::resume::{parse_retry_after, Outcome};
 use gloo_events::EventListener;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -161,16 +162,78 @@ impl Attempt {
         set(&init, "headers", &header_obj);
         set(&init, "cache", &JsValue::from_str("no-store"));
         set(&init, "signal", &self.controller.signal());
-        let returned = fetch
-            .call2(&js_sys::global(), &JsValue::from_str(url), &init)
-            .map_err(|e| self.failure(&e))?;
-        let response = self.settle(&returned).await.map_err(|e| self.failure(&e))?;
-        if !response.is_object() {
-            return Err(Outcome::Network(String::from(
-                "fetch resolved to something that is not a Response",
-            )));
-        }
-        let response: Response = response.unchecked_into();
+        // Redirects are the client's to follow, within the origin only: `fetch` would carry
+        // the headers (an `x-api-key`, say) to wherever the server points.
+        set(&init, "redirect", &JsValue::from_str("manual"));
+        // Only a token (which browsers drop at another origin) and the library's own headers:
+        // a browser may follow a redirect it hides the target of.
+        let only_token = headers.iter().all(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k == "accept" || k == "authorization" || k == "last-event-id"
+        });
+        let mut url = url.to_owned();
+        let mut seen = vec![url.clone()];
+        let response = loop {
+            let returned = fetch
+                .call2(&js_sys::global(), &JsValue::from_str(&url), &init)
+                .map_err(|e| self.failure(&e))?;
+            let response = self.settle(&returned).await.map_err(|e| self.failure(&e))?;
+            if !response.is_object() {
+                return Err(Outcome::Network(String::from(
+                    "fetch resolved to something that is not a Response",
+                )));
+            }
+            let response: Response = response.unchecked_into();
+            let status = response.status();
+            if response.type_() == web_sys::ResponseType::Opaqueredirect {
+                // A browser hides where a redirect leads.
+                if !only_token
+                    || Reflect::get(&init, &"redirect".into()).ok()
+                        == Some(JsValue::from_str("follow"))
+                {
+                    return Err(Outcome::Refused(Error::Redirect {
+                        status: 0,
+                        to: None,
+                        reason: "which the browser does not show; with custom headers a redirect is not followed, so they reach no other origin",
+                    }));
+                }
+                set(&init, "redirect", &JsValue::from_str("follow"));
+                continue;
+            }
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let location = response.headers().get("location").ok().flatten();
+                if let Some(body) = response.body() {
+                    if let Ok(p) = call_method(&body, "cancel") {
+                        ignore_rejection(&p);
+                    }
+                }
+                match follow_redirect(status, &url, location.as_deref(), &seen) {
+                    Ok(next) => {
+                        seen.push(next.clone());
+                        url = next;
+                        continue;
+                    }
+                    Err(e) => return Err(Outcome::Refused(e)),
+                }
+            }
+            // A redirect the browser followed must have stayed within the origin.
+            if response.redirected() {
+                let (from, to) = (origin_of(&seen[0]), origin_of(&response.url()));
+                if from.is_some() && from != to {
+                    if let Some(body) = response.body() {
+                        if let Ok(p) = call_method(&body, "cancel") {
+                            ignore_rejection(&p);
+                        }
+                    }
+                    return Err(Outcome::Refused(Error::Redirect {
+                        status: 0,
+                        to,
+                        reason: "to another origin; its answer is not used",
+                    }));
+                }
+            }
+            break response;
+        };
         self.arrivals.set(self.arrivals.get() + 1);
         let status = response.status();
         let header = |name: &str| response.headers().get(name).ok().flatten();

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tt from "../../pkg/node.js";
-import { record, waitFor } from "./helpers/server.mjs";
+import { createServer } from "node:http";
+import { record, waitFor, sleep } from "./helpers/server.mjs";
 
 const TOKEN = "sentinel-TOKEN-9f3a7c";
 const KEY = "sentinel-KEY-77c1e0";
@@ -79,4 +80,88 @@ test("a list whose requests fail quoting the secrets rejects without them", asyn
   }
   assert.ok(error instanceof tt.ThreadtailError);
   assert.ok(!String(error.message).includes(TOKEN) && !String(error.message).includes(KEY), error.message);
+});
+
+/** A loopback server answering with `handle(req, res)`; records each request's headers. */
+async function loopback(handle) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    requests.push({ url: req.url, headers: req.headers });
+    handle(req, res);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, requests, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+const stream = (res) => {
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  res.end('id: b1\ndata: {"from":"B"}\n\nevent: session.thread_status_terminated\ndata: {}\n\n');
+};
+
+test("a redirect to another origin is not followed: a typed error naming it, no credential reaches it", async () => {
+  const b = await loopback((req, res) => (req.url.includes("/events?")
+    ? (res.writeHead(200, { "content-type": "application/json" }), res.end('{"data":[],"next_page":null}'))
+    : stream(res)));
+  const a = await loopback((req, res) => {
+    res.writeHead(307, { location: `${b.origin}${req.url}` });
+    res.end();
+  });
+  try {
+    const s = new tt.ThreadStream({ ...options(undefined), fetch: undefined, baseUrl: `${a.origin}/v1`, token: TOKEN });
+    const r = record(s);
+    await waitFor(() => s.state === "closed", { what: "the refusal" });
+    await sleep(100);
+    assert.deepEqual(r.events, []);
+    assert.equal(r.errors.length, 1);
+    assert.equal(r.errors[0].kind, "redirect");
+    assert.ok(r.errors[0].message.includes(b.origin), r.errors[0].message);
+    assert.deepEqual(leaks(r), []);
+    await assert.rejects(async () => {
+      for await (const _ of tt.listThreadEvents({ baseUrl: `${a.origin}/v1`, sessionId: "sess_s", threadId: "sthr_s", token: TOKEN, headers: { "x-api-key": KEY } })) { /* nothing */ }
+    }, (e) => e.kind === "redirect");
+    assert.equal(b.requests.length, 0, "the other origin received nothing");
+    assert.equal(a.requests.length, 2);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("a redirect within the origin is followed with the credentials; a loop or no Location is a typed error", async () => {
+  const a = await loopback((req, res) => {
+    if (req.url.startsWith("/old/")) {
+      res.writeHead(308, { location: req.url.replace("/old/", "/v1/") });
+      return res.end();
+    }
+    if (req.url.startsWith("/loop/")) {
+      res.writeHead(302, { location: req.url });
+      return res.end();
+    }
+    if (req.url.startsWith("/nowhere/")) {
+      res.writeHead(302);
+      return res.end();
+    }
+    stream(res);
+  });
+  try {
+    const s = new tt.ThreadStream({ ...options(undefined), fetch: undefined, baseUrl: `${a.origin}/old`, token: TOKEN });
+    const r = record(s);
+    await waitFor(() => s.state === "closed", { what: "the end" });
+    assert.deepEqual(r.events.map((e) => e.from ?? e.type), ["B", "session.thread_status_terminated"]);
+    assert.deepEqual(r.errors, []);
+    const followed = a.requests.filter((q) => q.url.startsWith("/v1/"));
+    assert.equal(followed.length, 1);
+    assert.equal(followed[0].headers.authorization, `Bearer ${TOKEN}`);
+    assert.equal(followed[0].headers["x-api-key"], KEY);
+    for (const prefix of ["/loop", "/nowhere"]) {
+      const t = new tt.ThreadStream({ ...options(undefined), fetch: undefined, baseUrl: `${a.origin}${prefix}`, token: TOKEN });
+      const rt = record(t);
+      await waitFor(() => t.state === "closed", { what: `${prefix} refused` });
+      assert.deepEqual(rt.errors.map((e) => e.kind), ["redirect"], prefix);
+    }
+    assert.ok(a.requests.filter((q) => q.url.startsWith("/loop/")).length <= 2);
+  } finally {
+    await a.close();
+  }
 });
