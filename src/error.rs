@@ -252,6 +252,16 @@ pub enum Error {
 /// and no real token or key is that short.
 pub const MIN_SECRET_LEN: usize = 4;
 
+/// Replaces every occurrence of `secrets` (those of at least [`MIN_SECRET_LEN`] bytes) in
+/// `text` with `[redacted]`.
+pub fn redact_text(text: &mut String, secrets: &[String]) {
+    for secret in secrets.iter().filter(|s| s.len() >= MIN_SECRET_LEN) {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), "[redacted]");
+        }
+    }
+}
+
 fn http_message(status: u16, api: &Option<ApiError>) -> String {
     let advice = match status {
         400 => "the request was rejected: check the ids, filters and Last-Event-ID",
@@ -332,13 +342,7 @@ impl Error {
     /// Replaces every occurrence of `secrets` (a token, custom header values) in the text this
     /// error carries, so that no platform or server message can quote one, whatever it says.
     pub fn redact(&mut self, secrets: &[String]) {
-        let scrub = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| s.len() >= MIN_SECRET_LEN) {
-                if text.contains(secret.as_str()) {
-                    *text = text.replace(secret.as_str(), "[redacted]");
-                }
-            }
-        };
+        let scrub = |text: &mut String| redact_text(text, secrets);
         let scrub_api = |api: &mut ApiError| {
             for field in [&mut api.message, &mut api.param].into_iter().flatten() {
                 scrub(field);

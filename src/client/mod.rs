@@ -32,7 +32,7 @@ pub use config::{History, StreamConfig, Token, TokenFuture, TransportKind};
 pub use handler::{Flushed, Handler, ReconnectInfo};
 pub use runner::Shared;
 pub(crate) use runner::{
-    drive, fetch_page, listeners as runner_listeners, Delivery, PageRequest, Source,
+    drive_stream, fetch_page, listeners as runner_listeners, Delivery, PageRequest, Source,
 };
 pub(crate) use rust_api::Quiet;
 pub use rust_api::{list_thread_events, list_threads, Callbacks, EventStream, ThreadStream};

@@ -255,11 +255,7 @@ impl Shared {
                 self.reconnects.set(self.reconnects.get() + 1);
                 if !self.closed.get() {
                     let mut reason = reason;
-                    for secret in self.secrets.borrow().iter() {
-                        if reason.contains(secret.as_str()) {
-                            reason = reason.replace(secret.as_str(), "[redacted]");
-                        }
-                    }
+                    crate::error::redact_text(&mut reason, &self.secrets.borrow());
                     self.handler.reconnect(&ReconnectInfo {
                         attempt,
                         delay_ms,
@@ -314,6 +310,15 @@ pub(crate) async fn drive<'a>(
             pending.extend(machine.handle(input));
         }
     }
+}
+
+/// Runs a stream's machine: its reports, states and reconnects go to the application.
+pub(crate) async fn drive_stream(
+    shared: &Shared,
+    machine: &mut Lifecycle,
+    step: &mut dyn FnMut(Command) -> StepFuture<'static>,
+) {
+    drive(shared, machine, &mut |command| shared.apply(command), step).await;
 }
 
 /// What a driver's step answers, later.
@@ -560,15 +565,10 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
         pipe: Rc::new(RefCell::new(pipe)),
         attempt: RefCell::new(None),
     });
-    drive(
-        &shared,
-        &mut machine,
-        &mut |command| shared.apply(command),
-        &mut |command| {
-            let d = driver.clone();
-            Box::pin(async move { d.step(command).await })
-        },
-    )
+    drive_stream(&shared, &mut machine, &mut |command| {
+        let d = driver.clone();
+        Box::pin(async move { d.step(command).await })
+    })
     .await;
     shared.close();
 }
@@ -585,24 +585,7 @@ impl FetchDriver {
     }
 
     async fn resolve_token(&self, refresh: bool) -> Input {
-        let Token::Provider(provider) = &self.config.token else {
-            return Input::TokenResolved(Ok(()));
-        };
-        let Some(answer) = self.shared.unless_closed(provider(refresh)).await else {
-            return Input::Close;
-        };
-        match answer {
-            Ok(token) => match super::config::validate_token(&token) {
-                Ok(()) => {
-                    self.shared.add_secret(&token);
-                    *self.token.borrow_mut() = Some(token);
-                    Input::TokenResolved(Ok(()))
-                }
-                // No request can carry it, however often it is retried.
-                Err(error) => Input::Fatal(error),
-            },
-            Err(message) => Input::TokenResolved(Err(message)),
-        }
+        resolve_token(&self.shared, &self.config.token, refresh, &self.token).await
     }
 
     fn ended(outcome: Outcome) -> Input {
@@ -861,6 +844,34 @@ impl FetchDriver {
     }
 }
 
+/// Asks a token provider (refreshed after a 401) unless `close()` comes first, and keeps the
+/// answer in `slot` (and among the secrets). A token no header can carry is fatal: no retry
+/// would help. Without a provider there is nothing to ask.
+async fn resolve_token(
+    shared: &Shared,
+    token: &Token,
+    refresh: bool,
+    slot: &RefCell<Option<String>>,
+) -> Input {
+    let Token::Provider(provider) = token else {
+        return Input::TokenResolved(Ok(()));
+    };
+    let Some(answer) = shared.unless_closed(provider(refresh)).await else {
+        return Input::Close;
+    };
+    match answer {
+        Ok(t) => match super::config::validate_token(&t) {
+            Ok(()) => {
+                shared.add_secret(&t);
+                *slot.borrow_mut() = Some(t);
+                Input::TokenResolved(Ok(()))
+            }
+            Err(error) => Input::Fatal(error),
+        },
+        Err(message) => Input::TokenResolved(Err(message)),
+    }
+}
+
 /// What a page request needs.
 pub(crate) struct PageRequest<'a> {
     /// The stream (or listing) it belongs to: `close()` aborts it.
@@ -897,8 +908,7 @@ pub(crate) async fn fetch_page(
         _ => None,
     });
     let mut apply = |command| {
-        if let Command::Report(mut e) = command {
-            e.redact(&req.shared.secrets.borrow());
+        if let Command::Report(e) = command {
             report(&e);
             *last_error.borrow_mut() = Some(e);
         }
@@ -908,23 +918,7 @@ pub(crate) async fn fetch_page(
         Box::pin(async move {
             match command {
                 Command::ResolveToken { refresh } => {
-                    let Token::Provider(p) = req.token else {
-                        return vec![Input::TokenResolved(Ok(()))];
-                    };
-                    let Some(answer) = req.shared.unless_closed(p(refresh)).await else {
-                        return vec![Input::Close];
-                    };
-                    match answer {
-                        Ok(t) => match super::config::validate_token(&t) {
-                            Ok(()) => {
-                                req.shared.add_secret(&t);
-                                *token.borrow_mut() = Some(t);
-                                vec![Input::TokenResolved(Ok(()))]
-                            }
-                            Err(e) => vec![Input::Fatal(e)],
-                        },
-                        Err(m) => vec![Input::TokenResolved(Err(m))],
-                    }
+                    vec![resolve_token(req.shared, req.token, refresh, token).await]
                 }
                 Command::Connect => {
                     let mut attempt = match Attempt::new(req.idle_ms) {

@@ -262,11 +262,11 @@ impl Handler for JsHandler {
         let error = {
             let secrets = self.secrets.borrow();
             let secrets = secrets.borrow();
-            if secrets.is_empty() {
+            if secrets.is_empty() || !matches!(error, Error::Decode(_)) {
                 error
             } else {
-                // Decode errors come from JavaScript, not through the stream's report: their
-                // raw text too is kept free of secrets.
+                // Decode errors come from JavaScript, not through the stream's report (which
+                // redacts every other error): their raw text too is kept free of secrets.
                 let mut e = error.clone();
                 e.redact(&secrets);
                 redacted = e;

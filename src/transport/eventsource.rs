@@ -7,7 +7,7 @@
 //! new `EventSource` after a backoff delay, as the stream's [`Lifecycle`] machine commands.
 
 use super::js::{deferred, now_ms, random};
-use crate::client::{drive, Shared, StreamConfig};
+use crate::client::{drive_stream, Shared, StreamConfig};
 use crate::error::Error;
 use crate::resume::{Command, Dedupe, Input, Lifecycle, Outcome, State};
 use crate::sse::SseEvent;
@@ -97,15 +97,10 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         seen: Rc::new(Cell::new(Seen::Nothing)),
         notify: Rc::new(RefCell::new(None)),
     });
-    drive(
-        &shared,
-        &mut machine,
-        &mut |command| shared.apply(command),
-        &mut |command| {
-            let d = driver.clone();
-            Box::pin(async move { d.step(command).await })
-        },
-    )
+    drive_stream(&shared, &mut machine, &mut |command| {
+        let d = driver.clone();
+        Box::pin(async move { d.step(command).await })
+    })
     .await;
     // Dropping the source closes it: nothing reconnects after the end.
     driver.source.borrow_mut().take();

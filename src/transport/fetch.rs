@@ -173,6 +173,8 @@ impl Attempt {
         });
         let mut url = url.to_owned();
         let mut seen = vec![url.clone()];
+        // A browser is left to follow a hidden redirect once, at most.
+        let mut following = false;
         let response = loop {
             let returned = fetch
                 .call2(&js_sys::global(), &JsValue::from_str(&url), &init)
@@ -187,10 +189,7 @@ impl Attempt {
             let status = response.status();
             if response.type_() == web_sys::ResponseType::Opaqueredirect {
                 // A browser hides where a redirect leads.
-                if !only_token
-                    || Reflect::get(&init, &"redirect".into()).ok()
-                        == Some(JsValue::from_str("follow"))
-                {
+                if !only_token || following {
                     return Err(Outcome::Refused(Error::Redirect {
                         status: 0,
                         to: None,
@@ -198,15 +197,12 @@ impl Attempt {
                     }));
                 }
                 set(&init, "redirect", &JsValue::from_str("follow"));
+                following = true;
                 continue;
             }
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let location = response.headers().get("location").ok().flatten();
-                if let Some(body) = response.body() {
-                    if let Ok(p) = call_method(&body, "cancel") {
-                        ignore_rejection(&p);
-                    }
-                }
+                cancel_body(&response);
                 match follow_redirect(status, &url, location.as_deref(), &seen) {
                     Ok(next) => {
                         seen.push(next.clone());
@@ -220,11 +216,7 @@ impl Attempt {
             if response.redirected() {
                 let (from, to) = (origin_of(&seen[0]), origin_of(&response.url()));
                 if from.is_some() && from != to {
-                    if let Some(body) = response.body() {
-                        if let Ok(p) = call_method(&body, "cancel") {
-                            ignore_rejection(&p);
-                        }
-                    }
+                    cancel_body(&response);
                     return Err(Outcome::Refused(Error::Redirect {
                         status: 0,
                         to,
@@ -261,11 +253,7 @@ impl Attempt {
             Expect::Json => is_json(&content_type),
         };
         if !ok {
-            if let Some(body) = response.body() {
-                if let Ok(p) = call_method(&body, "cancel") {
-                    ignore_rejection(&p);
-                }
-            }
+            cancel_body(&response);
             return Err(Outcome::ContentType(content_type));
         }
         match expect {
@@ -349,6 +337,15 @@ extern "C" {
     fn pump(this: &BodyReader, on_chunk: &Closure<dyn FnMut(Uint8Array) -> u32>) -> Promise;
     #[wasm_bindgen(method)]
     fn abort(this: &BodyReader);
+}
+
+/// Releases a response's body that will not be read (its connection goes back or closes).
+fn cancel_body(response: &Response) {
+    if let Some(body) = response.body() {
+        if let Ok(p) = call_method(&body, "cancel") {
+            ignore_rejection(&p);
+        }
+    }
 }
 
 /// `target[name]()`, with a missing method or a throw as an `Err` instead of an exception.
