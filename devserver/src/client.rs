@@ -316,3 +316,14 @@ pub fn take_blocks(buf: &mut Vec<u8>) -> Vec<SseBlock> {
     }
     out
 }
+
+/// Whether `s` is a lowercase hyphenated UUID v4 (the ids of `--ids uuid`, after `evt_`).
+pub fn is_uuid_v4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        && parts[2].starts_with('4')
+        && parts[3].starts_with(['8', '9', 'a', 'b'])
+}

@@ -745,15 +745,7 @@ fn push_field(out: &mut String, key: &str, value: &Value) {
 mod tests {
     use super::*;
 
-    fn is_uuid_v4(s: &str) -> bool {
-        let parts: Vec<&str> = s.split('-').collect();
-        parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
-            && parts
-                .iter()
-                .all(|p| p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-            && parts[2].starts_with('4')
-            && parts[3].starts_with(['8', '9', 'a', 'b'])
-    }
+    use crate::client::is_uuid_v4;
 
     #[test]
     fn uuid_v4_has_version_and_variant() {

@@ -132,7 +132,7 @@ fn open_stream(
         // malformed one, gets the whole history. The request log still has the header.
         let sent = headers
             .get("last-event-id")
-            .is_some_and(|v| !trim_sp_tab(v.as_bytes()).is_empty());
+            .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
         match (sent, state.config.history) {
             (true, _) | (false, HistoryMode::Replay) => Start::Replay,
             (false, HistoryMode::Tail) => Start::Tail,
@@ -194,16 +194,6 @@ fn open_stream(
     Ok(res)
 }
 
-/// Strips ASCII spaces and tabs (only those) from both ends.
-fn trim_sp_tab(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !matches!(c, b' ' | b'\t'));
-    let end = b.iter().rposition(|c| !matches!(c, b' ' | b'\t'));
-    match (start, end) {
-        (Some(s), Some(e)) => &b[s..=e],
-        _ => &[],
-    }
-}
-
 /// The `Last-Event-ID` header: its raw bytes decoded as UTF-8 (browsers and the library send
 /// an id's UTF-8 bytes, one byte per header byte), without surrounding spaces and tabs; `None`
 /// when absent or blank; a 400 when the bytes are not UTF-8.
@@ -211,7 +201,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get("last-event-id") else {
         return Ok(None);
     };
-    let text = String::from_utf8(trim_sp_tab(v.as_bytes()).to_vec()).map_err(|_| {
+    let text = String::from_utf8(v.as_bytes().trim_ascii().to_vec()).map_err(|_| {
         ApiError::invalid(format!(
             "Last-Event-ID is not valid UTF-8 (the header must carry the id's UTF-8 bytes): '{}'.",
             String::from_utf8_lossy(v.as_bytes())

@@ -11,16 +11,8 @@ use crate::common::*;
 
 /// `evt_` + a lowercase hyphenated UUID v4.
 fn is_uuid_event_id(id: &str) -> bool {
-    let Some(u) = id.strip_prefix("evt_") else {
-        return false;
-    };
-    let parts: Vec<&str> = u.split('-').collect();
-    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
-        && parts
-            .iter()
-            .all(|p| p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        && parts[2].starts_with('4')
-        && parts[3].starts_with(['8', '9', 'a', 'b'])
+    id.strip_prefix("evt_")
+        .is_some_and(threadtail_devserver::client::is_uuid_v4)
 }
 
 /// `evt_` + 32 lowercase hex digits.
