@@ -359,6 +359,10 @@ test("listed events whose id or type carry a line break, and thread ids that are
     await waitFor(() => s.state === "closed", { what: "the end" });
     assert.deepEqual(r.events.slice(0, 3).map((e) => e.n), [1, 2, 3]);
     assert.equal(r.events[2].id, "e3");
+    // A line break cannot travel in an SSE field: such an id is not taken as one (it would be a
+    // resume point no header can carry).
+    assert.deepEqual(r.errors, []);
+    assert.equal(s.lastEventId, "e3");
     // A server's thread id stays one path segment, and one that is not an id is not requested.
     assert.ok(paths.every((p) => p.startsWith("/v1/sessions/sesn_c/") && !p.includes("/../")), paths.join(" "));
     assert.ok(paths.some((p) => p.includes("/threads/..%2F..%2Fadmin/events")), paths.join(" "));
