@@ -17,7 +17,9 @@ export type ErrorKind =
   | "invalid_argument"
   | "unresumable_id"
   | "paging"
-  | "redirect";
+  | "redirect"
+  /** The package could not load its WebAssembly (the message names the fix for the setup). */
+  | "wasm_load";
 
 /** Every error threadtail reports: a real `Error` subclass. */
 export class ThreadtailError extends Error {

@@ -1,0 +1,160 @@
+// Loading the wasm for the "threadtail" and "threadtail/slim" entries: fetches it (or takes a
+// Response, the bytes or a compiled module), checks that WebAssembly came back, and
+// instantiates it. When the file is missing, the error names the fix for the setup that lost it
+// (README "Using it with your bundler"). scripts/package.mjs copies this file into pkg/ and
+// points the "./glue.js" import at wasm-bindgen's snippet folder.
+import initWasm, { initSync as initWasmSync, isLoaded } from "./threadtail.js";
+import { ThreadtailError } from "./glue.js";
+
+const WASM_FILE = "threadtail_bg.wasm";
+// Every WebAssembly binary starts with "\0asm".
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+// Vite 7 and older pre-bundle dependencies in the dev server (node_modules/.vite/deps/) and
+// leave `new URL("./threadtail_bg.wasm", import.meta.url)` pointing into that folder, where the
+// server answers with index.html. The same dev server serves the package's own folder: from
+// .vite/deps/, two levels up. Measured zero-config with Vite 7 dev (tests/bundlers/).
+const VITE_DEPS_WASM = /\/node_modules\/\.vite\/deps\/threadtail_bg\.wasm(?:[?#]|$)/;
+const VITE_DEPS_FALLBACK = "../../threadtail/" + WASM_FILE;
+
+const HINT_MISSING =
+  'With esbuild or Rollup (they do not copy the file), import "threadtail/inline" (the wasm inside the JavaScript), ' +
+  'or import "threadtail/slim" and call init() with the URL where you serve threadtail_bg.wasm.';
+const HINT_HTML =
+  'In Vite\'s dev server (Vite 7 and older), add optimizeDeps: { exclude: ["threadtail"] } to vite.config, ' +
+  'or import "threadtail/inline"; elsewhere, import "threadtail/slim" and call init() with the URL where you serve threadtail_bg.wasm.';
+
+function loadError(message, status) {
+  const props = { kind: "wasm_load", retryable: false };
+  if (status !== undefined) props.status = status;
+  return new ThreadtailError("threadtail: " + message, props);
+}
+
+const hex = (bytes) => Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+
+function checkBytes(bytes, what, contentType) {
+  if (bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+  // "<" first, or an HTML content type: a server's fallback page (an SPA's index.html).
+  if (bytes[0] === 0x3c || /^text\/html/i.test(contentType || "")) {
+    throw loadError(`${what}: an HTML page came back, not the WebAssembly file (a server's fallback page: the file is not served there). ${HINT_HTML}`);
+  }
+  throw loadError(
+    `${what}: not WebAssembly (it starts with ${hex(bytes) || "nothing"}, not 00 61 73 6d). ` +
+    `Serve threadtail_bg.wasm as the package ships it. ${HINT_MISSING}`,
+  );
+}
+
+function bytesOf(source) {
+  return source instanceof ArrayBuffer
+    ? new Uint8Array(source)
+    : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+}
+
+async function responseBytes(response, what) {
+  if (!response.ok) {
+    throw loadError(`${what} answered HTTP ${response.status}, not the WebAssembly file: it is not served there. ${HINT_MISSING}`, response.status);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return checkBytes(bytes, what, response.headers && response.headers.get("content-type"));
+}
+
+async function fetchBytes(url) {
+  const href = String(url);
+  if (href.startsWith("file:")) {
+    // Node (and Node-like runtimes): fetch() takes no file: URL. getBuiltinModule keeps
+    // "node:fs" out of sight of bundlers that build this file for browsers.
+    const fs = globalThis.process?.getBuiltinModule?.("fs");
+    if (!fs) throw loadError(`cannot read ${href} here: pass the bytes to init() instead`);
+    let bytes;
+    try {
+      bytes = await fs.promises.readFile(new URL(href));
+    } catch (e) {
+      throw loadError(`could not read ${href} (${e && e.message}): pass the wasm's bytes or URL to init()`);
+    }
+    return checkBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), href);
+  }
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw loadError(`could not fetch ${href} (${e && e.message}). ${HINT_MISSING}`);
+  }
+  return responseBytes(response, href);
+}
+
+async function fromUrl(url) {
+  try {
+    return await fetchBytes(url);
+  } catch (e) {
+    if (!VITE_DEPS_WASM.test(String(url))) throw e;
+    try {
+      return await fetchBytes(new URL(VITE_DEPS_FALLBACK, url));
+    } catch {
+      throw e;
+    }
+  }
+}
+
+const isResponse = (x) => typeof Response === "function" && x instanceof Response;
+const isRequest = (x) => typeof Request === "function" && x instanceof Request;
+const isModule = (x) => x instanceof WebAssembly.Module;
+const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+
+/** Loads and instantiates the wasm once; a no-op when it is already loaded. */
+export async function loadWasm(input) {
+  if (isLoaded()) return;
+  input = await input;
+  let source;
+  if (typeof input === "string" || (typeof URL === "function" && input instanceof URL)) source = await fromUrl(input);
+  else if (isRequest(input)) source = await responseBytes(await fetch(input), input.url);
+  else if (isResponse(input)) source = await responseBytes(input, input.url || "the Response given to init()");
+  else if (isModule(input)) source = input;
+  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to init()");
+  else throw invalidInput();
+  if (!isLoaded()) await initWasm({ module_or_path: source });
+}
+
+/** The synchronous load: the bytes or a compiled module only. */
+export function loadWasmSync(input) {
+  if (isLoaded()) return;
+  let source;
+  if (isModule(input)) source = input;
+  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to initSync()");
+  else throw invalidInput("initSync() takes the wasm's bytes or a WebAssembly.Module");
+  initWasmSync({ module: source });
+}
+
+function invalidInput(message = "init() takes a URL, a Response (or a promise of one), the wasm's bytes or a WebAssembly.Module") {
+  return new ThreadtailError("threadtail: " + message, { kind: "invalid_argument", retryable: false });
+}
+
+/**
+ * In a dedicated worker, holds the `message` events that arrive while the wasm loads: a worker
+ * that imports the package statically sets `onmessage` only after the package's top-level
+ * await, and the browser would deliver a message sent at start to no listener. The capturing
+ * listener (added before any of the worker's own code runs, so it runs first) stops them; once
+ * loaded they are dispatched again, in order, in a later task (after the importing module has
+ * run and set its handler). Returns the function that releases them.
+ */
+export function holdWorkerMessages() {
+  const scope = globalThis;
+  if (typeof DedicatedWorkerGlobalScope !== "function" || !(scope instanceof DedicatedWorkerGlobalScope)) {
+    return () => {};
+  }
+  const held = [];
+  const hold = (event) => {
+    event.stopImmediatePropagation();
+    held.push(event);
+  };
+  scope.addEventListener("message", hold, true);
+  return () => {
+    // Still holding until that task runs, so a message that comes in meanwhile keeps its place.
+    setTimeout(() => {
+      scope.removeEventListener("message", hold, true);
+      for (const e of held) {
+        scope.dispatchEvent(new MessageEvent("message", {
+          data: e.data, origin: e.origin, lastEventId: e.lastEventId, source: e.source, ports: [...e.ports],
+        }));
+      }
+    }, 0);
+  };
+}
