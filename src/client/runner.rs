@@ -6,7 +6,7 @@
 use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
 use crate::error::{ApiError, Error};
-use crate::events::Instant;
+use crate::events::{creation_order, Instant};
 use crate::request::{threads_url, Target};
 use crate::resume::{
     data_hash, Command, Dedupe, Input, Lifecycle, Outcome, Paging, ResumePoint, RetryOptions, Seen,
@@ -755,12 +755,14 @@ impl FetchDriver {
                 // In creation order: `created_at` compared as instants (fraction digits and
                 // offsets vary); ties, and events without a readable time (last), keep their
                 // listing order.
-                let mut order: Vec<(Option<Instant>, usize)> =
-                    events.iter().enumerate().map(|(i, e)| (e.0, i)).collect();
-                order.sort_unstable_by_key(|&(at, i)| (at.is_none(), at, i));
+                let times: Vec<Option<Instant>> = events.iter().map(|e| e.0).collect();
                 let mut events: Vec<Option<JsValue>> =
                     events.into_iter().map(|(_, e)| Some(e)).collect();
-                self.deliver_listed(order.into_iter().filter_map(|(_, i)| events[i].take()));
+                self.deliver_listed(
+                    creation_order(&times)
+                        .into_iter()
+                        .filter_map(|i| events[i].take()),
+                );
                 Ok(())
             }
         }

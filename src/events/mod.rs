@@ -53,7 +53,7 @@ mod tests;
 pub use content::{Content, ContentBlock};
 pub use decode::{decode, decode_error, is_keepalive_type, is_terminal_type};
 pub use event::{Event, ENVELOPE_FIELDS};
-pub use instant::Instant;
+pub use instant::{creation_order, Instant};
 pub use payload::*;
 pub use record::Object;
 pub use stop_reason::StopReason;

@@ -78,15 +78,18 @@ pub(crate) async fn run(shared: Rc<Shared>, config: StreamConfig) {
         }
         return;
     }
-    let mut types: Vec<String> = crate::events::KNOWN_TYPES
+    // Each name once (a listener per name); a linear check, not a sort, for a few dozen names.
+    let mut types: Vec<String> = Vec::new();
+    let names = crate::events::KNOWN_TYPES
         .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    types.extend(config.types.iter().cloned());
-    types.push(String::from("message"));
-    types.push(String::from("error"));
-    types.sort_unstable();
-    types.dedup();
+        .copied()
+        .chain(config.types.iter().map(String::as_str))
+        .chain(["message", "error"]);
+    for name in names {
+        if !types.iter().any(|t| t == name) {
+            types.push(name.to_owned());
+        }
+    }
     let driver = Rc::new(EsDriver {
         shared: shared.clone(),
         url: config.target.stream_url(&config.base_url, &config.types),
