@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 wasm-pack build --release --target web --out-dir pkg --out-name threadtail --no-pack . >&2
+node scripts/shorten-imports.mjs pkg/threadtail_bg.wasm pkg/threadtail.js
 node scripts/package.mjs
