@@ -126,6 +126,8 @@ P("## Shipped size, esbuild --minify + gzip -9, bytes");
 const bestSize = Math.min(...Object.entries(results.size).filter(([n]) => PEER(n)).map(([, v]) => v.total_gzip));
 for (const [name, s] of Object.entries(results.size))
   P(pad(name, 33) + pad(`${s.total_gzip}`, 8) + (s.wasm ? `(glue ${s.glue_min} min / ${s.glue_gzip} gz, wasm ${s.wasm} / ${s.wasm_gzip} gz) ` : `(${s.glue_min} min) `) + `vs smallest peer ${ratio(s.total_gzip / bestSize)}`);
+if (results.size.threadtail.inline_gzip)
+  P(pad("threadtail/inline", 33) + pad(`${results.size.threadtail.inline_gzip}`, 8) + `(${results.size.threadtail.inline_min} min, the wasm in base64) vs smallest peer ${ratio(results.size.threadtail.inline_gzip / bestSize)}`);
 P();
 P(`wall time of the measurements: ${results.wall_seconds.toFixed(0)} s; results in bench/results/latest.json`);
 console.log(lines.join("\n"));

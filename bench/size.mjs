@@ -1,7 +1,7 @@
 // Shipped size: what an app bundles, minified (esbuild) and gzipped (level 9), for threadtail
 // (browser entry pkg/index.js + the .wasm it fetches) and for each peer's whole entry point.
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +22,12 @@ export async function sizes() {
   const wasm = readFileSync(root + "pkg/threadtail_bg.wasm");
   out.threadtail = { glue_min: glue.length, glue_gzip: gz(glue), wasm: wasm.length, wasm_gzip: gz(wasm),
     total_gzip: gz(glue) + gz(wasm) };
+  // The inline entry carries the wasm in base64 inside the JavaScript: one file, no asset.
+  if (existsSync(root + "pkg/inline.js")) {
+    const inline = await bundle('export * from "./pkg/inline.js";');
+    out.threadtail.inline_min = inline.length;
+    out.threadtail.inline_gzip = gz(inline);
+  }
   for (const [name, src] of [
     ["eventsource-parser", 'export * from "eventsource-parser";'],
     ["@microsoft/fetch-event-source", 'export * from "@microsoft/fetch-event-source";'],

@@ -50,6 +50,7 @@ step "cargo clippy (native)" cargo clippy --workspace --all-targets --quiet -- -
 step "cargo clippy (wasm32)" cargo clippy --lib --tests --target wasm32-unknown-unknown --quiet -- -D warnings
 step "cargo test (native)" cargo test --workspace --quiet
 step "build the npm package" bash scripts/build.sh
+step "size budget: what a browser downloads, gzipped" node tests/size/budget.mjs
 
 # The browser tests drive the server's /_control API from the wasm-bindgen-test page, which
 # has its own origin: serve that page on a fixed address (wasm-bindgen-test-runner reads
