@@ -71,6 +71,7 @@ step "wasm-bindgen-test in headless Chromium" \
 step "wasm-bindgen-test in headless Firefox" \
   wasm-pack test --headless --firefox . --test browser
 step "JavaScript tests of the built package (Node)" node --test --test-concurrency=1 tests/js/
+step "the package's entries in Node: require(), import, slim init() inputs and errors" node --test tests/bundlers/
 step "TypeScript: usage compiles, mistakes do not, declarations match the runtime" node tests/ts/check.mjs
 step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
 step "a Web Worker in headless Chromium" node tests/e2e/worker.e2e.mjs

@@ -20,9 +20,11 @@ export interface ResponseLike {
 /**
  * A compiled `WebAssembly.Module` where the project's libraries declare one (the DOM lib does;
  * a Node-only project's es20xx lib and @types/node 20 do not, and then no value has this type).
+ * The DOM declares it as an empty interface, which any value would fit: `object` at least
+ * keeps numbers and booleans out.
  */
 export type WasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: any[]) => infer M } }
-  ? M
+  ? M & object
   : never;
 
 /** The wasm's bytes. */

@@ -1,7 +1,7 @@
 // TypeScript checks of the built package: the usage file compiles, every file in mistakes/
 // fails with the expected error, and the declared classes match the runtime ones (no drift).
 import ts from "typescript";
-import { readFileSync, readdirSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -31,6 +31,44 @@ for (const f of readdirSync(join(here, "mistakes")).filter((f) => f.endsWith(".t
   const got = diagnose(path);
   if (got.some((d) => d.code === want && d.file === path)) ok(`mistakes/${f} fails with ${want}`);
   else fail(`mistakes/${f} fails with ${want}`, got.length ? got.map((d) => `${d.code}: ${d.text}`).join("; ") : "it compiled");
+}
+
+// The entries' declarations as a project gets them (the exports map, a types file per
+// subpath), in three kinds of project, without skipLibCheck: Node-only (lib es2022 and
+// @types/node, no DOM; an ES module and a CommonJS file), browser-only (DOM, no @types/node),
+// and mixed. The files are compiled next to a node_modules/threadtail link to pkg/.
+const ROOT = join(here, "..", "..");
+const projects = join(ROOT, ".tmp", "ts-entries");
+rmSync(projects, { recursive: true, force: true });
+mkdirSync(join(projects, "node_modules"), { recursive: true });
+symlinkSync(join(ROOT, "pkg"), join(projects, "node_modules", "threadtail"), "dir");
+cpSync(join(here, "entries"), projects, { recursive: true });
+writeFileSync(join(projects, "package.json"), JSON.stringify({ name: "ts-entries", private: true, type: "module" }));
+const base = { strict: true, noEmit: true, skipLibCheck: false, target: "es2022", typeRoots: [join(ROOT, "node_modules", "@types")] };
+const kinds = [
+  ["Node-only", ["node.mts", "require.cts"], { lib: ["es2022"], types: ["node"], module: "nodenext", moduleResolution: "nodenext" }],
+  ["browser-only", ["browser.ts"], { lib: ["es2022", "dom", "dom.iterable"], types: [], module: "esnext", moduleResolution: "bundler" }],
+  ["mixed (DOM and @types/node)", ["mixed.mts"], { lib: ["es2022", "dom", "dom.iterable"], types: ["node"], module: "nodenext", moduleResolution: "nodenext" }],
+];
+for (const [kind, files, options] of kinds) {
+  const { options: parsed, errors } = ts.convertCompilerOptionsFromJson({ ...base, ...options }, projects);
+  if (errors.length) throw new Error(errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; "));
+  const program = ts.createProgram(files.map((f) => join(projects, f)), parsed);
+  const got = ts.getPreEmitDiagnostics(program);
+  const name = `${kind} project: ${files.join(", ")} and the package's declarations compile without skipLibCheck`;
+  if (got.length === 0) ok(name);
+  else fail(name, got.map((d) => `TS${d.code} ${d.file?.fileName.replace(projects + "/", "")}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`).join("\n  "));
+}
+rmSync(projects, { recursive: true, force: true });
+
+// Every entry exports the same API at runtime; slim adds init and initSync.
+const entryNames = async (file) => Object.keys(await import(join(ROOT, "pkg", file))).sort().join(", ");
+const nodeNames = await entryNames("node.js");
+for (const [file, extra] of [["inline.js", []], ["slim.js", ["init", "initSync"]]]) {
+  const want = [...nodeNames.split(", "), ...extra].sort().join(", ");
+  const have = await entryNames(file);
+  if (have === want) ok(`${file} exports ${extra.length ? "the API, init and initSync" : "the API"}`);
+  else fail(`${file} exports the API`, `${have} != ${want}`);
 }
 
 // Drift: every class and function the package exports at runtime is declared, with the same

@@ -1,0 +1,13 @@
+// A project with both the DOM lib and @types/node (Next.js, Vite SSR, Electron): compiles
+// without skipLibCheck.
+import { readFileSync } from "node:fs";
+import { ThreadStream } from "threadtail";
+import { init, initSync } from "threadtail/slim";
+import * as inline from "threadtail/inline";
+
+await init(new URL("./threadtail_bg.wasm", import.meta.url));
+await init(await WebAssembly.compile(readFileSync("threadtail_bg.wasm")));
+await init(fetch("/assets/threadtail_bg.wasm"));
+initSync(readFileSync("threadtail_bg.wasm"));
+new ThreadStream({ baseUrl: "/v1", sessionId: "s", threadId: "t", token: "k" }).close();
+new inline.SseParser().end();
