@@ -231,6 +231,14 @@ fn encode(value: &str, keep: impl Fn(u8) -> bool) -> String {
 }
 
 impl Target {
+    /// The event types that end a stream of this target.
+    pub fn terminal_types(&self) -> &'static [&'static str] {
+        match self {
+            Target::Thread { .. } => crate::events::THREAD_TERMINAL_TYPES,
+            Target::Session { .. } => crate::events::SESSION_TERMINAL_TYPES,
+        }
+    }
+
     /// Validates the ids.
     pub fn validate(&self) -> Result<(), Error> {
         match self {

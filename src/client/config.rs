@@ -220,12 +220,8 @@ impl StreamConfig {
         dedupe
     }
 
-    /// Whether an event type ends this stream: the thread's termination (thread streams) or
-    /// the session's deletion (every stream).
+    /// Whether an event type ends this stream (see [`Target::terminal_types`]).
     pub fn is_terminal(&self, event_type: &str) -> bool {
-        match self.target {
-            Target::Thread { .. } => crate::events::is_terminal_type(event_type),
-            Target::Session { .. } => event_type == "session.deleted",
-        }
+        self.target.terminal_types().contains(&event_type)
     }
 }

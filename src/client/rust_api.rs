@@ -22,6 +22,9 @@ type ReconnectFn = Box<dyn Fn(&ReconnectInfo)>;
 /// Closures that receive a stream's typed events and lifecycle.
 pub struct Callbacks {
     terminal: std::cell::Cell<bool>,
+    /// The types that end the stream (set by `connect` from the target: a session stream
+    /// goes on past a thread's termination).
+    terminal_types: &'static [&'static str],
     on_event: EventFn,
     on_error: Option<ErrorFn>,
     on_state: Option<StateFn>,
@@ -40,6 +43,7 @@ impl Callbacks {
     pub fn new(on_event: impl Fn(Event, bool) + 'static) -> Callbacks {
         Callbacks {
             terminal: std::cell::Cell::new(false),
+            terminal_types: crate::events::THREAD_TERMINAL_TYPES,
             on_event: Box::new(on_event),
             on_error: None,
             on_state: None,
@@ -70,7 +74,11 @@ impl Handler for Callbacks {
     fn event(&self, event: EventRef<'_>, update: bool) {
         match decode(event.event_type, event.id, &event.data()) {
             Ok(e) => {
-                if e.event_type != event.event_type && e.is_terminal() {
+                // The stream stops on the SSE event name; a JSON `type` that differs is
+                // checked here.
+                if e.event_type != event.event_type
+                    && self.terminal_types.contains(&e.event_type.as_str())
+                {
                     self.terminal.set(true);
                 }
                 (self.on_event)(e, update);
@@ -114,7 +122,8 @@ pub struct ThreadStream {
 
 impl ThreadStream {
     /// Validates `config` and starts following the thread (or session).
-    pub fn connect(config: StreamConfig, callbacks: Callbacks) -> Result<ThreadStream, Error> {
+    pub fn connect(config: StreamConfig, mut callbacks: Callbacks) -> Result<ThreadStream, Error> {
+        callbacks.terminal_types = config.target.terminal_types();
         Ok(ThreadStream {
             shared: Shared::start(config, Rc::new(callbacks))?,
         })

@@ -68,13 +68,17 @@ pub fn decode_error(
     }
 }
 
-/// Whether events of this type end a thread stream: `session.thread_status_terminated` and
-/// `session.deleted`.
+/// The event types that end a thread stream: the thread's termination and the session's
+/// deletion. The one list of them: the client, the JavaScript dispatcher and the Rust API read it.
+pub const THREAD_TERMINAL_TYPES: &[&str] = &["session.thread_status_terminated", "session.deleted"];
+
+/// The event types that end a session stream: only the session's deletion (its threads end
+/// one by one while the session goes on).
+pub const SESSION_TERMINAL_TYPES: &[&str] = &["session.deleted"];
+
+/// Whether events of this type end a thread stream (see [`THREAD_TERMINAL_TYPES`]).
 pub fn is_terminal_type(event_type: &str) -> bool {
-    matches!(
-        event_type,
-        "session.thread_status_terminated" | "session.deleted"
-    )
+    THREAD_TERMINAL_TYPES.contains(&event_type)
 }
 
 /// Whether an SSE event of this name is a keep-alive (`event: ping`) rather than an

@@ -51,7 +51,10 @@ mod dts_drift;
 mod tests;
 
 pub use content::{Content, ContentBlock};
-pub use decode::{decode, decode_error, is_keepalive_type, is_terminal_type};
+pub use decode::{
+    decode, decode_error, is_keepalive_type, is_terminal_type, SESSION_TERMINAL_TYPES,
+    THREAD_TERMINAL_TYPES,
+};
 pub use event::{Event, ENVELOPE_FIELDS};
 pub use instant::{creation_order, Instant};
 pub use payload::*;

@@ -164,11 +164,11 @@ struct JsHandler {
 
 impl JsHandler {
     fn new(target: &Target) -> Rc<JsHandler> {
-        let terminal = Array::new();
-        if matches!(target, Target::Thread { .. }) {
-            terminal.push(&JsValue::from_str("session.thread_status_terminated"));
-        }
-        terminal.push(&JsValue::from_str("session.deleted"));
+        let terminal: Array = target
+            .terminal_types()
+            .iter()
+            .map(|t| JsValue::from_str(t))
+            .collect();
         Rc::new_cyclic(|weak: &Weak<JsHandler>| {
             let weak = weak.clone();
             let on_decode_error = Closure::<dyn FnMut(String, Option<String>, String, bool)>::new(
