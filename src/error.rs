@@ -47,6 +47,27 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for the TypeScript drift test (a test below fails to compile when a kind is
+    /// added to the enum and not here).
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Authentication,
+        ErrorKind::NotFound,
+        ErrorKind::InvalidRequest,
+        ErrorKind::Permission,
+        ErrorKind::RateLimited,
+        ErrorKind::Server,
+        ErrorKind::Http,
+        ErrorKind::ContentType,
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::Decode,
+        ErrorKind::TooLarge,
+        ErrorKind::InvalidArgument,
+        ErrorKind::UnresumableId,
+        ErrorKind::Paging,
+        ErrorKind::Redirect,
+    ];
+
     /// The stable snake_case name, as exposed to JavaScript.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -380,6 +401,33 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        // No wildcard: a new kind does not compile until it has a place here and in ALL.
+        let position = |kind: ErrorKind| match kind {
+            ErrorKind::Authentication => 0,
+            ErrorKind::NotFound => 1,
+            ErrorKind::InvalidRequest => 2,
+            ErrorKind::Permission => 3,
+            ErrorKind::RateLimited => 4,
+            ErrorKind::Server => 5,
+            ErrorKind::Http => 6,
+            ErrorKind::ContentType => 7,
+            ErrorKind::Network => 8,
+            ErrorKind::Timeout => 9,
+            ErrorKind::Decode => 10,
+            ErrorKind::TooLarge => 11,
+            ErrorKind::InvalidArgument => 12,
+            ErrorKind::UnresumableId => 13,
+            ErrorKind::Paging => 14,
+            ErrorKind::Redirect => 15,
+        };
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(*kind), i, "{kind:?} out of place in ALL");
+        }
+        assert_eq!(ErrorKind::ALL.len(), 16);
+    }
 
     #[test]
     fn redact_removes_secrets_from_every_text() {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::payload::NESTED_RECORDS;
+use super::payload::{known_field_types, NESTED_RECORDS};
 use super::{
     known_fields, ContentBlock, Direction, Role, StopReason, ThreadStatus, ENVELOPE_FIELDS,
     KNOWN_TYPES,
@@ -14,6 +14,35 @@ use super::{
 
 const DTS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/types/events.d.ts");
 const DTS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/types/events.d.ts"));
+const API_DTS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/types/api.d.ts");
+const API_DTS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/types/api.d.ts"));
+
+/// `ThreadtailError.kind` values that only the JavaScript side reports: the package's loader
+/// (`js/load.js`) raises `wasm_load` before any Rust runs.
+const JS_ONLY_ERROR_KINDS: &[&str] = &["wasm_load"];
+
+/// Every difference between the Rust error kinds and `ErrorKind` in `api_dts`.
+fn check_api(api_dts: &str) -> Vec<String> {
+    let src = strip_comments(api_dts);
+    let mut problems = Vec::new();
+    match type_alias(&src, "ErrorKind") {
+        Some(union) => {
+            let mut rust: BTreeSet<String> = crate::error::ErrorKind::ALL
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect();
+            rust.extend(set(JS_ONLY_ERROR_KINDS));
+            compare(
+                &mut problems,
+                "ErrorKind values (types/api.d.ts)",
+                &rust,
+                &literals(union),
+            );
+        }
+        None => problems.push("`export type ErrorKind` not found".to_owned()),
+    }
+    problems
+}
 
 /// Removes `//` and `/* */` comments, leaving string literals alone.
 fn strip_comments(src: &str) -> String {
@@ -150,13 +179,50 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 fn compare(problems: &mut Vec<String>, what: &str, rust: &BTreeSet<String>, ts: &BTreeSet<String>) {
     for missing in rust.difference(ts) {
         problems.push(format!(
-            "{what}: `{missing}` is in the Rust model but not in types/events.d.ts; declare it there"
+            "{what}: `{missing}` is in the Rust model but not in the declarations; declare it there"
         ));
     }
     for extra in ts.difference(rust) {
         problems.push(format!(
-            "{what}: `{extra}` is declared in types/events.d.ts but not in the Rust model; add it to src/events/ (or remove it from the .d.ts)"
+            "{what}: `{extra}` is declared but not in the Rust model; add it to src/ (or remove it from the .d.ts)"
         ));
+    }
+}
+
+/// The TypeScript a Rust field type is declared as: the model's own types keep their names.
+fn ts_type_of(rust: &str) -> String {
+    match rust {
+        "String" => "string".to_owned(),
+        "bool" => "boolean".to_owned(),
+        "u32" | "u64" | "i64" | "f64" => "number".to_owned(),
+        // Any JSON value: `unknown` makes a reader narrow it before use.
+        "Value" | "serde_json::Value" => "unknown".to_owned(),
+        _ => match rust.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
+            Some(item) => format!("{}[]", ts_type_of(item.trim())),
+            None => rust.to_owned(),
+        },
+    }
+}
+
+/// Each field declared on both sides must have the TypeScript type of its Rust type.
+fn compare_types(
+    problems: &mut Vec<String>,
+    what: &str,
+    fields: &[&str],
+    rust_types: &[&str],
+    ts_members: &BTreeMap<String, String>,
+) {
+    for (field, rust) in fields.iter().zip(rust_types) {
+        let Some(ts) = ts_members.get(*field) else {
+            continue; // a missing field is `compare`'s to report
+        };
+        let want = ts_type_of(rust);
+        let found: String = ts.chars().filter(|c| !c.is_whitespace()).collect();
+        if found != want {
+            problems.push(format!(
+                "{what}: `{field}` is `{rust}` in the Rust model, so `{want}` in TypeScript, but the declarations say `{ts}`"
+            ));
+        }
     }
 }
 
@@ -196,14 +262,13 @@ fn check(dts: &str) -> Vec<String> {
                 "`{iface}` must declare `type: \"{event_type}\"`, found {other:?}"
             )),
         }
-        let ts_fields: BTreeSet<String> = fields.into_keys().collect();
-        if let Some(rust_fields) = known_fields(event_type) {
-            compare(
-                &mut problems,
-                &format!("fields of {event_type} ({iface})"),
-                &set(rust_fields),
-                &ts_fields,
-            );
+        let ts_fields: BTreeSet<String> = fields.keys().cloned().collect();
+        if let (Some(rust_fields), Some(rust_types)) =
+            (known_fields(event_type), known_field_types(event_type))
+        {
+            let what = format!("fields of {event_type} ({iface})");
+            compare(&mut problems, &what, &set(rust_fields), &ts_fields);
+            compare_types(&mut problems, &what, rust_fields, rust_types, &fields);
         }
     }
 
@@ -243,14 +308,15 @@ fn check(dts: &str) -> Vec<String> {
     }
 
     // Nested objects.
-    for (name, fields) in NESTED_RECORDS {
+    for (name, fields, types) in NESTED_RECORDS {
         match interface(&src, name) {
-            Some((_, body)) => compare(
-                &mut problems,
-                &format!("fields of {name}"),
-                &set(fields),
-                &members(body).into_keys().collect(),
-            ),
+            Some((_, body)) => {
+                let what = format!("fields of {name}");
+                let ts_members = members(body);
+                let ts_fields = ts_members.keys().cloned().collect();
+                compare(&mut problems, &what, &set(fields), &ts_fields);
+                compare_types(&mut problems, &what, fields, types, &ts_members);
+            }
             None => problems.push(format!(
                 "`export interface {name}` not found; it is a nested type of the Rust model"
             )),
@@ -312,6 +378,31 @@ fn dts_declares_exactly_what_the_rust_model_types() {
 }
 
 #[test]
+fn api_dts_declares_every_error_kind() {
+    let problems = check_api(API_DTS);
+    assert!(
+        problems.is_empty(),
+        "{API_DTS_PATH} has drifted from src/error.rs:\n  - {}",
+        problems.join("\n  - ")
+    );
+}
+
+#[test]
+fn the_drift_check_sees_a_missing_and_an_extra_error_kind() {
+    let api = API_DTS.replacen("  | \"paging\"\n", "  | \"pagin\"\n", 1);
+    assert_ne!(api, API_DTS, "the fixture edit must apply");
+    let problems = check_api(&api).join("\n");
+    assert!(
+        problems.contains("`paging` is in the Rust model but not"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("`pagin` is declared but not"),
+        "{problems}"
+    );
+}
+
+#[test]
 fn the_drift_check_sees_a_missing_field_a_missing_type_and_an_extra_field() {
     let dts = DTS
         .replacen("  created_by_tool_use_id?: string;\n", "", 1)
@@ -329,8 +420,31 @@ fn the_drift_check_sees_a_missing_field_a_missing_type_and_an_extra_field() {
     let problems = check(&dts).join("\n");
     assert!(problems.contains("`created_by_tool_use_id` is in the Rust model but not"));
     assert!(problems.contains("`agent.thinking` is in the Rust model but not"));
-    assert!(problems.contains("`agent.thinkin` is declared in types/events.d.ts but not"));
-    assert!(problems.contains("`to_agnet_name` is declared in types/events.d.ts but not"));
+    assert!(problems.contains("`agent.thinkin` is declared but not"));
+    assert!(problems.contains("`to_agnet_name` is declared but not"));
+}
+
+#[test]
+fn the_drift_check_sees_a_field_of_another_type() {
+    let dts = DTS
+        .replacen(
+            "  to_agent_name?: string;\n",
+            "  to_agent_name?: number;\n",
+            1,
+        )
+        .replacen(
+            "  input_tokens?: number;\n",
+            "  input_tokens?: string;\n",
+            1,
+        );
+    assert_ne!(dts, DTS, "the fixture edits must apply");
+    let problems = check(&dts).join("\n");
+    assert!(
+        problems.contains("`to_agent_name` is `String` in the Rust model, so `string` in TypeScript, but the declarations say `number`"),
+        "{problems}"
+    );
+    assert!(problems.contains("`input_tokens` is `u64`"), "{problems}");
+    assert_eq!(ts_type_of("Vec<ContentBlock>"), "ContentBlock[]");
 }
 
 #[test]

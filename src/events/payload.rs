@@ -447,6 +447,16 @@ macro_rules! payloads {
             }
         }
 
+        /// The Rust types of [`known_fields`], in the same order (for the drift test).
+        #[cfg(test)]
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        pub(crate) fn known_field_types(event_type: &str) -> Option<&'static [&'static str]> {
+            match event_type {
+                $($wire => Some(<$variant as Record>::FIELD_TYPES),)*
+                _ => None,
+            }
+        }
+
         impl Payload {
             /// Moves the fields of `event_type`'s payload out of `map`.
             pub(crate) fn read(event_type: &str, map: &mut Object) -> Payload {
@@ -555,12 +565,20 @@ impl Payload {
     }
 }
 
-/// The nested object types and their field names, for the TypeScript drift test.
+/// The nested object types with their field names and Rust types, for the TypeScript drift test.
 #[cfg(test)]
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-pub(crate) const NESTED_RECORDS: &[(&str, &[&str])] = &[
-    ("RetryStatus", RetryStatus::FIELDS),
-    ("SessionErrorInfo", SessionErrorInfo::FIELDS),
-    ("ModelUsage", ModelUsage::FIELDS),
-    ("ContentDelta", ContentDelta::FIELDS),
+pub(crate) const NESTED_RECORDS: &[(&str, &[&str], &[&str])] = &[
+    ("RetryStatus", RetryStatus::FIELDS, RetryStatus::FIELD_TYPES),
+    (
+        "SessionErrorInfo",
+        SessionErrorInfo::FIELDS,
+        SessionErrorInfo::FIELD_TYPES,
+    ),
+    ("ModelUsage", ModelUsage::FIELDS, ModelUsage::FIELD_TYPES),
+    (
+        "ContentDelta",
+        ContentDelta::FIELDS,
+        ContentDelta::FIELD_TYPES,
+    ),
 ];

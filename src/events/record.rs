@@ -18,6 +18,11 @@ pub(crate) trait Record: Sized {
     /// The wire names of the typed fields, in declaration order.
     const FIELDS: &'static [&'static str];
 
+    /// The Rust type of each typed field, as written (`String`, `Vec<ContentBlock>`), in the
+    /// order of [`Record::FIELDS`]: the drift test maps them to the TypeScript declarations.
+    #[cfg_attr(not(test), allow(dead_code))]
+    const FIELD_TYPES: &'static [&'static str];
+
     /// Moves every field that has the expected JSON type out of `map`; the rest stays.
     fn read(map: &mut Object) -> Self;
 
@@ -84,6 +89,7 @@ macro_rules! record {
         impl $crate::events::record::Record for $name {
             const FIELDS: &'static [&'static str] =
                 &[$($crate::events::record::wire_name!($field $($wire)?)),*];
+            const FIELD_TYPES: &'static [&'static str] = &[$(stringify!($ty)),*];
 
             #[allow(unused_variables)]
             fn read(map: &mut $crate::events::record::Object) -> Self {
@@ -138,6 +144,7 @@ macro_rules! nested_record {
         impl $crate::events::record::Record for $name {
             const FIELDS: &'static [&'static str] =
                 &[$($crate::events::record::wire_name!($field $($wire)?)),*];
+            const FIELD_TYPES: &'static [&'static str] = &[$(stringify!($ty)),*];
 
             fn read(map: &mut $crate::events::record::Object) -> Self {
                 $name {
