@@ -3,7 +3,7 @@
 //! retry policy.
 
 use super::error::to_js;
-use super::options::{fetch as fetch_option, headers, string, strings, token};
+use super::options::{count_at_least, function, headers, string, strings, token};
 use crate::client::{fetch_page, PageRequest, Shared, Token};
 use crate::error::Error;
 use crate::request::{
@@ -12,7 +12,7 @@ use crate::request::{
 use crate::resume::{Paging, RetryOptions};
 use crate::transport::fetch::global_fetch;
 use crate::transport::js::iter_result;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -144,23 +144,6 @@ impl ListIterator {
     }
 }
 
-/// An optional number option no smaller than `min`; any other value is an `invalid_argument`.
-/// `min` is a whole number: formatting it as an integer keeps the float printer (14 KB of
-/// wasm) out of the package.
-fn at_least(options: &JsValue, name: &'static str, min: u32) -> Result<Option<f64>, JsValue> {
-    let v = Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n >= f64::from(min) => Ok(Some(n)),
-        _ => Err(super::error::invalid(
-            name,
-            format!("must be a number no smaller than {min}"),
-        )),
-    }
-}
-
 fn pager(
     options: &JsValue,
     route: impl FnOnce(&str) -> Result<Route, JsValue>,
@@ -180,8 +163,8 @@ fn pager(
     for (k, v) in &hdrs {
         validate_header(k, v).map_err(|e| to_js(&e))?;
     }
-    let limit = at_least(options, "limit", 1)?.map(|n| n.min(1000.0) as u32);
-    let fetch = fetch_option(options)?
+    let limit = count_at_least(options, "limit", 1)?.map(|n| n.min(1000) as u32);
+    let fetch = function(options, "fetch")?
         .or_else(global_fetch)
         .ok_or_else(|| {
             super::error::invalid(
@@ -189,8 +172,8 @@ fn pager(
                 "this runtime has no global fetch; pass the fetch option",
             )
         })?;
-    let max_attempts = at_least(options, "maxAttempts", 0)?
-        .map(|n| n.min(f64::from(u32::MAX)) as u32)
+    let max_attempts = count_at_least(options, "maxAttempts", 0)?
+        .map(|n| n.min(u32::MAX as usize) as u32)
         .unwrap_or(4);
     Ok(ListIterator {
         shared: Shared::new(Rc::new(crate::client::Quiet), ""),

@@ -1,4 +1,6 @@
-//! Reads the options object of `ThreadStream`, `SessionStream` and the list functions.
+//! The one reader of options objects: `ThreadStream`, `SessionStream`, the list functions and
+//! `SseParser` read theirs with these functions, so that a value is accepted, or refused with
+//! the same `invalid_argument` message, whichever entry point it is given to.
 
 use super::error::invalid;
 use crate::client::{History, StreamConfig, Token, TokenFuture, TransportKind};
@@ -38,18 +40,49 @@ pub(crate) fn string(
     }
 }
 
-fn number(options: &JsValue, name: &'static str) -> Result<Option<f64>, JsValue> {
+/// An optional number no smaller than `min` (`Infinity` included). `min` is a whole number:
+/// formatting it as an integer keeps the float printer (14 KB of wasm) out of the package.
+pub(crate) fn number_at_least(
+    options: &JsValue,
+    name: &'static str,
+    min: u32,
+) -> Result<Option<f64>, JsValue> {
     match get(options, name) {
         None => Ok(None),
         Some(v) => match v.as_f64() {
-            Some(n) if n >= 0.0 && !n.is_nan() => Ok(Some(n)),
-            _ => Err(invalid(name, "must be a non-negative number")),
+            // NaN compares false: refused.
+            Some(n) if n >= f64::from(min) => Ok(Some(n)),
+            _ => Err(invalid(
+                name,
+                format!("must be a number no smaller than {min}"),
+            )),
         },
     }
 }
 
+/// An optional whole count (bytes, attempts) no smaller than `min`; `Infinity` and anything
+/// beyond `usize` saturate.
+pub(crate) fn count_at_least(
+    options: &JsValue,
+    name: &'static str,
+    min: u32,
+) -> Result<Option<usize>, JsValue> {
+    Ok(number_at_least(options, name, min)?.map(|n| n.min(usize::MAX as f64) as usize))
+}
+
 fn millis(options: &JsValue, name: &'static str) -> Result<Option<u64>, JsValue> {
-    Ok(number(options, name)?.map(|n| if n.is_finite() { n as u64 } else { u64::MAX }))
+    Ok(number_at_least(options, name, 0)?.map(|n| if n.is_finite() { n as u64 } else { u64::MAX }))
+}
+
+/// An optional function.
+pub(crate) fn function(options: &JsValue, name: &'static str) -> Result<Option<Function>, JsValue> {
+    match get(options, name) {
+        None => Ok(None),
+        Some(f) => f
+            .dyn_into()
+            .map(Some)
+            .map_err(|_| invalid(name, "must be a function")),
+    }
 }
 
 pub(crate) fn strings(options: &JsValue, name: &'static str) -> Result<Vec<String>, JsValue> {
@@ -126,16 +159,6 @@ pub(crate) fn token(options: &JsValue) -> Result<Token, JsValue> {
     }
 }
 
-pub(crate) fn fetch(options: &JsValue) -> Result<Option<Function>, JsValue> {
-    match get(options, "fetch") {
-        None => Ok(None),
-        Some(f) => f
-            .dyn_into()
-            .map(Some)
-            .map_err(|_| invalid("fetch", "must be a function")),
-    }
-}
-
 fn retry(options: &JsValue) -> Result<RetryOptions, JsValue> {
     let mut r = RetryOptions::default();
     let Some(o) = get(options, "retry") else {
@@ -150,8 +173,8 @@ fn retry(options: &JsValue) -> Result<RetryOptions, JsValue> {
     if let Some(v) = millis(&o, "maxDelayMs")? {
         r.max_delay_ms = v;
     }
-    if let Some(v) = number(&o, "maxAttempts")? {
-        r.max_attempts = v.is_finite().then_some(v as u32);
+    if let Some(v) = number_at_least(&o, "maxAttempts", 0)? {
+        r.max_attempts = v.is_finite().then_some(v.min(f64::from(u32::MAX)) as u32);
     }
     if let Some(v) = millis(&o, "minDelayMs")? {
         r.min_delay_ms = v;
@@ -188,10 +211,11 @@ pub(crate) fn stream_config(options: &JsValue, thread: bool) -> Result<StreamCon
     if let Some(ms) = millis(options, "idleTimeoutMs")? {
         c.idle_timeout_ms = (ms > 0 && ms != u64::MAX).then_some(ms);
     }
-    if let Some(n) = number(options, "maxEventBytes")? {
-        c.max_event_bytes = n.min(usize::MAX as f64) as usize;
+    // At least one byte, as for `SseParser`: no event fits in zero.
+    if let Some(n) = count_at_least(options, "maxEventBytes", 1)? {
+        c.max_event_bytes = n;
     }
-    c.fetch = fetch(options)?;
+    c.fetch = function(options, "fetch")?;
     c.transport = match string(options, "transport", false)?.as_deref() {
         None | Some("fetch") => TransportKind::Fetch,
         Some("eventsource") => TransportKind::EventSource,

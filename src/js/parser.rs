@@ -1,7 +1,7 @@
 //! `SseParser` for JavaScript: the WHATWG parser over any byte source.
 
 use super::error::{invalid, to_js};
-use super::options::string;
+use super::options::{count_at_least, function, string};
 use super::Buf;
 use crate::error::Error;
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
@@ -9,7 +9,6 @@ use crate::transport::js::{call_listener, copy_chunk};
 use crate::utf16;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/src/js/glue.js")]
 extern "C" {
@@ -101,50 +100,23 @@ struct Collected {
     errors: Vec<Error>,
 }
 
-fn callback(options: &JsValue, name: &'static str) -> Result<Option<Function>, JsValue> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(None);
-    }
-    let v = Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.dyn_into()
-        .map(Some)
-        .map_err(|_| invalid(name, "must be a function"))
-}
-
 #[wasm_bindgen]
 impl SseParser {
     /// `new SseParser({ maxEventBytes?, onComment?, onError?, lastEventId? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<SseParser, JsValue> {
-        let mut max = DEFAULT_MAX_EVENT_BYTES;
-        if options.is_object() {
-            let m = Reflect::get(&options, &JsValue::from_str("maxEventBytes"))
-                .unwrap_or(JsValue::UNDEFINED);
-            if !m.is_undefined() {
-                match m.as_f64() {
-                    Some(n) if n >= 1.0 => max = n.min(usize::MAX as f64) as usize,
-                    _ => {
-                        return Err(invalid(
-                            "maxEventBytes",
-                            "must be a positive number of bytes",
-                        ))
-                    }
-                }
-            }
-        } else if !options.is_undefined() && !options.is_null() {
+        if !options.is_object() && !options.is_undefined() && !options.is_null() {
             return Err(invalid("options", "must be an object"));
         }
+        let max = count_at_least(&options, "maxEventBytes", 1)?.unwrap_or(DEFAULT_MAX_EVENT_BYTES);
         let mut parser = Parser::with_max_event_bytes(max);
         if let Some(id) = string(&options, "lastEventId", false)? {
             parser.set_last_event_id(&id);
         }
         Ok(SseParser {
             parser,
-            on_comment: callback(&options, "onComment")?,
-            on_error: callback(&options, "onError")?,
+            on_comment: function(&options, "onComment")?,
+            on_error: function(&options, "onError")?,
             buf: Vec::new(),
             batch: Vec::new(),
             flags: Vec::new(),
