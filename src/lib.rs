@@ -18,6 +18,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+mod boundary;
 pub mod error;
 pub mod events;
 mod holes;

@@ -193,18 +193,27 @@ class Slices {
   }
 }
 
+// The event flags of a batch (see src/boundary.rs, their one home; a cargo test checks these
+// copies). Constants here so that the hot loops test literal bits.
+export const FLAG_UPDATE = 1;
+export const FLAG_HAS_ID = 2;
+export const FLAG_WIDE_DATA = 4;
+export const FLAG_SKELETON = 8;
+export const FLAG_LAST_ID_IS_ID = 16;
+export const CUT_COUNT_SHIFT = 8;
+
 /**
  * The parts of a batch outside its text, taken in order by its events (see `Batch` in
- * `stream.rs`): UTF-16 data (flag 4), all of it made into one string and sliced; the long
- * strings of flag-8 events, each made on its own when its event is handled (so that a kept
- * event keeps nothing else alive); and the original data of flag-8 events, decoded only for a
- * decode error. `ends` holds, per flag-8 event, where its original data ends in `raw`, then
+ * `stream.rs`): UTF-16 data (FLAG_WIDE_DATA), all of it made into one string and sliced; the long
+ * strings of FLAG_SKELETON events, each made on its own when its event is handled (so that a kept
+ * event keeps nothing else alive); and the original data of FLAG_SKELETON events, decoded only for a
+ * decode error. `ends` holds, per FLAG_SKELETON event, where its original data ends in `raw`, then
  * where each of its strings ends in `long`.
  */
 class Parts {
   constructor(memory, wide, wideLen, long, raw, ends, endsLen) {
     this.memory = memory;
-    // UTF-16 data (flag 4), one part per event.
+    // UTF-16 data (FLAG_WIDE_DATA), one part per event.
     this.wide = new Slices(memory.buffer, wide, wideLen);
     // Copied out: a listener may grow the memory, which detaches views. The parts themselves
     // stay where they are until the delivery is over.
@@ -217,7 +226,7 @@ class Parts {
     this.lastRaw = [0, 0];
   }
 
-  /** The next flag-8 event's `n` strings. */
+  /** The next FLAG_SKELETON event's `n` strings. */
   holes(n) {
     const ends = this.ends;
     const rawEnd = ends[this.endsAt];
@@ -233,7 +242,7 @@ class Parts {
     return strings;
   }
 
-  /** The original data of the flag-8 event whose strings were taken last. */
+  /** The original data of the FLAG_SKELETON event whose strings were taken last. */
   original() {
     return utf8.decode(new Uint8Array(this.memory.buffer, this.lastRaw[0], this.lastRaw[1]));
   }
@@ -290,9 +299,9 @@ export class Dispatcher {
    * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
    * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
-   * their CR) and its flags: 1 = update, 2 = has an id, 4 = its data is UTF-16LE in `wide` and
-   * has no part of its own, 8 = its data part is a skeleton whose long strings are in `long`
-   * (`ends` and `raw` say where; see `Batch` in `stream.rs` and `Parts`).
+   * their CR) and its flags (FLAG_UPDATE, FLAG_HAS_ID, FLAG_WIDE_DATA: its data is UTF-16LE in
+   * `wide`, FLAG_SKELETON: its data part is a skeleton whose long strings are in `long`; `ends`
+   * and `raw` say where; see src/boundary.rs, `Batch` in `stream.rs` and `Parts`).
    * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
    * the stream must stop reading (a terminal event was delivered, or the stream was closed).
    */
@@ -322,7 +331,7 @@ export class Dispatcher {
       const typeEnd = text.indexOf("\r", typeStart);
       const idEnd = text.indexOf("\r", typeEnd + 1);
       let data;
-      if (f & 4) {
+      if (f & FLAG_WIDE_DATA) {
         data = parts.wide.upTo(meta[k + 2]);
         pos = idEnd + 1;
       } else {
@@ -354,7 +363,7 @@ export class Dispatcher {
       const typeEnd = meta[k], idEnd = meta[k + 1], dataEnd = meta[k + 2], f = meta[k + 3];
       const typeStart = start;
       let data;
-      if (f & 4) {
+      if (f & FLAG_WIDE_DATA) {
         data = parts.wide.upTo(dataEnd);
         start = idEnd + 1;
       } else {
@@ -370,14 +379,14 @@ export class Dispatcher {
   /**
    * Parses and delivers one event. The SSE type and id are `src[typeStart..typeEnd]` and
    * `src[typeEnd + 1..idEnd]` (`src` is the batch's text or bytes), read only when needed.
-   * With flag 8, `data` is a skeleton: its long strings come from `parts`, and a decode error
+   * With FLAG_SKELETON, `data` is a skeleton: its long strings come from `parts`, and a decode error
    * shows the original data. Returns true after a terminal event.
    */
   handle(data, f, src, typeStart, typeEnd, idEnd, parts) {
     let value;
     try {
-      if (f & 8) {
-        const strings = parts.holes(f >>> 8);
+      if (f & FLAG_SKELETON) {
+        const strings = parts.holes(f >>> CUT_COUNT_SHIFT);
         // Each string was cut out as "\u0000" and its index, and no other string of the
         // skeleton starts with U+0000 (see src/holes.rs).
         value = JSON.parse(data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));
@@ -395,8 +404,8 @@ export class Dispatcher {
       type = part(src, typeStart, typeEnd);
       if (value.type === undefined) value.type = type;
     }
-    if (value.id === undefined && f & 2) value.id = part(src, typeEnd + 1, idEnd);
-    const m = f & 1 ? META_UPDATE : META_NEW;
+    if (value.id === undefined && f & FLAG_HAS_ID) value.id = part(src, typeEnd + 1, idEnd);
+    const m = f & FLAG_UPDATE ? META_UPDATE : META_NEW;
     const typed = this.typed.get(type);
     if (typed !== undefined) for (const e of typed) callListener(e.fn, value, m);
     for (const e of this.any) callListener(e.fn, value, m);
@@ -406,8 +415,8 @@ export class Dispatcher {
 
   /** Reports `handle`'s event as a decode error, with its original text (see `handle`). */
   decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, notObject) {
-    const id = f & 2 ? part(src, typeEnd + 1, idEnd) : undefined;
-    this.onDecodeError(part(src, typeStart, typeEnd), id, f & 8 ? parts.original() : data, notObject);
+    const id = f & FLAG_HAS_ID ? part(src, typeEnd + 1, idEnd) : undefined;
+    this.onDecodeError(part(src, typeStart, typeEnd), id, f & FLAG_SKELETON ? parts.original() : data, notObject);
   }
 
   /**
@@ -452,9 +461,9 @@ export const decodesEach = () => DECODE_EACH;
 
 /**
  * SseParser's events: `bytes` holds each event's type, id, data and last event id, each
- * followed by a CR; `flags` one number per event (2 = has an id, 4 = the last event id is the
- * id, and its own part is empty, 8 = the data is UTF-16LE in `wide`, ending at the next number
- * of `ends`, and its own part is empty). Decoded in one call in browsers, event by event in
+ * followed by a CR; `flags` one number per event (FLAG_HAS_ID; FLAG_LAST_ID_IS_ID: the last
+ * event id is the id, and its own part is empty; FLAG_WIDE_DATA: the data is UTF-16LE in
+ * `wide`, ending at the next number of `ends`, and its own part is empty). Decoded in one call in browsers, event by event in
  * Node (`each`; see `DECODE_EACH`).
  */
 export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
@@ -466,10 +475,10 @@ export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
   const out = new Array(flags.length);
   for (let k = 0, i = 0; k < flags.length; k++, i += 4) {
     const f = flags[k];
-    const type = parts[i], data = f & 8 ? wideData() : parts[i + 2];
-    if (f & 2) {
+    const type = parts[i], data = f & FLAG_WIDE_DATA ? wideData() : parts[i + 2];
+    if (f & FLAG_HAS_ID) {
       const id = parts[i + 1];
-      out[k] = { type, data, id, lastEventId: f & 4 ? id : parts[i + 3] };
+      out[k] = { type, data, id, lastEventId: f & FLAG_LAST_ID_IS_ID ? id : parts[i + 3] };
     } else {
       out[k] = { type, data, lastEventId: parts[i + 3] };
     }
@@ -488,14 +497,14 @@ function buildEach(bytes, flags, wideData) {
     const f = flags[k];
     const typeEnd = bytes.indexOf(13, pos), idEnd = bytes.indexOf(13, typeEnd + 1);
     const dataEnd = bytes.indexOf(13, idEnd + 1), lastEnd = bytes.indexOf(13, dataEnd + 1);
-    const data = f & 8 ? wideData() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
+    const data = f & FLAG_WIDE_DATA ? wideData() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
     const head = utf8.decode(bytes.subarray(pos, idEnd));
     const cut = head.indexOf("\r");
     const type = head.slice(0, cut);
     const last = lastEnd > dataEnd + 1 ? utf8.decode(bytes.subarray(dataEnd + 1, lastEnd)) : "";
-    if (f & 2) {
+    if (f & FLAG_HAS_ID) {
       const id = head.slice(cut + 1);
-      out[k] = { type, data, id, lastEventId: f & 4 ? id : last };
+      out[k] = { type, data, id, lastEventId: f & FLAG_LAST_ID_IS_ID ? id : last };
     } else {
       out[k] = { type, data, lastEventId: last };
     }

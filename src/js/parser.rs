@@ -3,6 +3,7 @@
 use super::error::{invalid, to_js};
 use super::options::{count_at_least, function, string};
 use super::Buf;
+use crate::boundary::{FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_WIDE_DATA};
 use crate::error::Error;
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
 use crate::transport::js::{call_listener, copy_chunk};
@@ -38,7 +39,7 @@ pub struct SseParser {
 /// Collects one push's events for one crossing into JavaScript: type, id, data and last
 /// event id as UTF-8, each followed by CR (which never occurs in an SSE field), and a flag
 /// byte per event. With `wide` (Node), data that is valid UTF-8 but not ASCII goes there as
-/// UTF-16LE instead (flag 8; its own part is empty), ending where `ends` says.
+/// UTF-16LE instead (`FLAG_WIDE_DATA`; its own part is empty), ending where `ends` says.
 struct Collect<'a> {
     batch: &'a mut Vec<u8>,
     flags: &'a mut Vec<u8>,
@@ -82,8 +83,18 @@ impl Sink for Collect<'_> {
         } else {
             e.last_event_id.as_bytes()
         });
-        self.flags
-            .push((u8::from(e.id.is_some()) << 1) | (u8::from(same) << 2) | (u8::from(wide) << 3));
+        let mut flags = 0;
+        if e.id.is_some() {
+            flags |= FLAG_HAS_ID;
+        }
+        if same {
+            flags |= FLAG_LAST_ID_IS_ID;
+        }
+        if wide {
+            flags |= FLAG_WIDE_DATA;
+        }
+        // The flags are below 256 (a test in boundary.rs): one byte each.
+        self.flags.push(flags as u8);
     }
     fn on_comment(&mut self, text: &str) {
         if let Some(f) = self.on_comment {

@@ -6,6 +6,7 @@
 use super::error::to_js;
 use super::options::stream_config;
 use super::Buf;
+use crate::boundary::{CUT_COUNT_SHIFT, FLAG_HAS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA};
 use crate::client::{Flushed, Handler, ReconnectInfo, Shared};
 use crate::error::Error;
 use crate::request::Target;
@@ -61,18 +62,18 @@ extern "C" {
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
 /// and data, each followed by a CR (which never occurs in an SSE field), in `text`, and four
 /// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags
-/// (1 = update, 2 = has an id, 4 and 8 below). JavaScript decodes either the whole of `text` in
+/// (`FLAG_UPDATE`, `FLAG_HAS_ID`, and the two below; values in `boundary.rs`). JavaScript decodes either the whole of `text` in
 /// one `TextDecoder` call or each event's data on its own, whichever its engine does faster
 /// (see `deliver` in `glue.js`).
 ///
 /// Text that is not ASCII is where decoding costs most, so some of it is handed over as
 /// UTF-16LE, which JavaScript makes into strings with a copy or a simple loop:
-/// - flag 8, large data (see [`holes`]): its long strings are in `long`, and the data part in
+/// - `FLAG_SKELETON`, large data (see [`holes`]): its long strings are in `long`, and the data part in
 ///   `text` is the skeleton. `ends` holds, per such event, where its original data ends in
 ///   `raw` (kept for decode errors), then where each string ends in `long`; the number of
-///   strings is in the flags from bit 8 up. Each string is made on its own, so an event kept
+///   strings is in the flags from bit `CUT_COUNT_SHIFT` up. Each string is made on its own, so an event kept
 ///   by the application keeps nothing else alive.
-/// - flag 4, any other data that is valid UTF-8 but not ASCII, when the dispatcher decodes each
+/// - `FLAG_WIDE_DATA`, any other data that is valid UTF-8 but not ASCII, when the dispatcher decodes each
 ///   event's data on its own (Node, which decodes such UTF-8 a byte at a time): it is in
 ///   `wide`, the event has no data part in `text`, and the third number is where its data ends
 ///   in `wide`. JavaScript makes one string of all of `wide` and slices it (`JSON.parse` copies
@@ -203,7 +204,13 @@ impl Handler for JsHandler {
         b.push(event.event_type.as_bytes());
         b.push(event.id.unwrap_or("").as_bytes());
         let data = event.data_bytes;
-        let mut flags = u32::from(update) | (u32::from(event.id.is_some()) << 1);
+        let mut flags = 0;
+        if update {
+            flags |= FLAG_UPDATE;
+        }
+        if event.id.is_some() {
+            flags |= FLAG_HAS_ID;
+        }
         let ascii = data.is_ascii();
         let cut = if data.len() >= holes::MIN_DATA && !ascii {
             b.push_holes(data)
@@ -211,9 +218,9 @@ impl Handler for JsHandler {
             None
         };
         if let Some(cut) = cut {
-            flags |= 8 | (cut << 8);
+            flags |= FLAG_SKELETON | (cut << CUT_COUNT_SHIFT);
         } else if self.decode_each && !ascii && b.push_wide(data) {
-            flags |= 4;
+            flags |= FLAG_WIDE_DATA;
         } else {
             b.push(data);
         }

@@ -3,11 +3,14 @@
 // browsers) must deliver the same events and the same decode errors. The batches are laid out
 // as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
 // and four numbers per event (where each part ends, then the flags). When each event is decoded
-// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own (flag 4);
-// the long strings cut out of large events (flag 8) are in another.
+// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own
+// (FLAG_WIDE_DATA); the long strings cut out of large events (FLAG_SKELETON) are in another.
+// The flag values come from glue.js (a cargo test checks them against src/boundary.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Dispatcher } from "../../src/js/glue.js";
+import {
+  CUT_COUNT_SHIFT, Dispatcher, FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA,
+} from "../../src/js/glue.js";
 
 const enc = new TextEncoder();
 
@@ -35,15 +38,15 @@ function batch(events, decodeEach) {
   for (const e of events) {
     put(e.type);
     put(e.id ?? "");
-    let flags = (e.update ? 1 : 0) | (e.id !== undefined ? 2 : 0);
+    let flags = (e.update ? FLAG_UPDATE : 0) | (e.id !== undefined ? FLAG_HAS_ID : 0);
     if (e.strings) {
       put(e.skeleton);
       raw.push(...enc.encode(e.data));
       ends.push(raw.length, ...e.strings.map((t) => putUtf16(long, t)));
-      flags |= 8 | (e.strings.length << 8);
+      flags |= FLAG_SKELETON | (e.strings.length << CUT_COUNT_SHIFT);
     } else if (decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data)) {
       meta.push(putUtf16(wide, e.data));
-      flags |= 4;
+      flags |= FLAG_WIDE_DATA;
     } else put(e.data);
     meta.push(flags);
   }
@@ -152,7 +155,7 @@ test("both ways agree on random batches", () => {
 });
 
 test("SseParser's events: decoded in one call or event by event, the same", async () => {
-  // In Node, Rust hands data that is not ASCII over as UTF-16 (flag 8), in a region of its own.
+  // In Node, Rust hands data that is not ASCII over as UTF-16 (FLAG_WIDE_DATA), in a region of its own.
   const { buildEvents } = await import("../../src/js/glue.js");
   let seed = 5;
   const rnd = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
@@ -173,7 +176,7 @@ test("SseParser's events: decoded in one call or event by event, the same", asyn
           for (let k = 0; k < data.length; k++) w.wide.push(data.charCodeAt(k) & 0xff, data.charCodeAt(k) >> 8);
           w.ends.push(w.wide.length);
         }
-        w.flags.push((hasId ? 2 : 0) | (same ? 4 : 0) | (wide ? 8 : 0));
+        w.flags.push((hasId ? FLAG_HAS_ID : 0) | (same ? FLAG_LAST_ID_IS_ID : 0) | (wide ? FLAG_WIDE_DATA : 0));
       }
       want.push(hasId ? { type, data, id, lastEventId: last } : { type, data, lastEventId: last });
     }
