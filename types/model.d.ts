@@ -11,6 +11,7 @@
 // ---------------------------------------------------------------------------------------------
 import type {
   ThreadEvent,
+  EventType,
   Thread,
   ThreadStatus,
   StopReason,
@@ -209,6 +210,13 @@ export class SessionModel {
   /** Publishes pending changes now and notifies (otherwise once per microtask). */
   flush(): void;
 }
+
+/** How a console shows an event type. */
+export type EventGroup = "message" | "thread_message" | "thinking" | "tool" | "status" | "error" | "other";
+/** The known event types of each group but `other` (a renderer's styles, a filter's server-side `types`). */
+export const EVENT_GROUPS: Readonly<Record<Exclude<EventGroup, "other">, readonly EventType[]>>;
+/** The group of an event type, `"other"` for one not in `EVENT_GROUPS` (unknown types too). */
+export function eventGroup(type: string): EventGroup;
 
 /** `new SessionModel(options)`. */
 export function createSessionModel(options?: SessionModelOptions): SessionModel;
