@@ -1,6 +1,8 @@
 // threadtail thread viewer: a live view of a multi-agent session, built only on the public API
-// of the threadtail package (ThreadStream, SessionStream, listThreads). Plain ES module, no build.
+// of the threadtail package (ThreadStream, SessionStream, listThreads) and its session model
+// (threadtail/model), which keeps the state: this file only renders it. Plain ES module, no build.
 import { ThreadStream, SessionStream, listThreads } from "./pkg/index.js";
+import { createSessionModel, isEnded, eventGroup, EVENT_GROUPS as G } from "./pkg/model.js";
 
 const DEMO_SESSION = "sess_demo0000000000000000000000000001";
 const DEV_TOKEN = "devtoken";
@@ -10,21 +12,14 @@ const RETRY = { initialDelayMs: 1000, maxDelayMs: 15000 };
 
 /** The type filter: each chip stands for a set of event types sent as the server-side `types`. */
 const FILTERS = [
-  { key: "messages", label: "Messages", types: ["user.message", "agent.message", "system.message",
-    "agent.thread_message_sent", "agent.thread_message_received"] },
-  { key: "thinking", label: "Thinking", types: ["agent.thinking"] },
-  { key: "tools", label: "Tools", types: ["agent.tool_use", "agent.tool_result", "agent.mcp_tool_use",
-    "agent.mcp_tool_result", "agent.custom_tool_use", "user.tool_result", "user.custom_tool_result",
-    "user.tool_confirmation"] },
-  { key: "status", label: "Status", types: ["session.thread_created", "session.thread_status_running",
-    "session.thread_status_idle", "session.thread_status_terminated", "session.thread_status_rescheduled",
-    "session.status_running", "session.status_idle", "session.status_rescheduled",
-    "session.status_terminated", "session.deleted"] },
-  { key: "errors", label: "Errors", types: ["session.error"] },
+  { key: "messages", label: "Messages", types: [...G.message, ...G.thread_message] },
+  { key: "thinking", label: "Thinking", types: G.thinking },
+  { key: "tools", label: "Tools", types: G.tool },
+  { key: "status", label: "Status", types: G.status },
+  { key: "errors", label: "Errors", types: G.error },
 ];
-
-const TREE_TYPES = ["session.thread_created", "session.thread_status_running", "session.thread_status_idle",
-  "session.thread_status_terminated", "session.thread_status_rescheduled"];
+/** What the tree needs from the session stream: threads created and their statuses. */
+const TREE_TYPES = G.status.filter((t) => t.startsWith("session.thread_"));
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers: everything from the server goes in as text, never as HTML.
@@ -82,20 +77,21 @@ const pretty = (v) => {
 
 const state = {
   conn: null, // { baseUrl, token, sessionId }
-  threads: new Map(), // id -> { id, parent, name, role, status, stopReason, createdAt, el }
+  session: null, // the session model: the thread tree (listThreads, then the SessionStream)
+  view: null, // the selected thread's model (its ThreadStream, filtered by the server)
+  offSession: null, // unsubscribes the tree from the session model
+  offView: null, // unsubscribes the timeline from the view model
   selected: null,
   sessionStream: null,
   threadStream: null,
-  gen: 0, // bumps on every thread stream start: late callbacks of an old stream are ignored
-  connGen: 0, // bumps on every connect and disconnect
   filter: new Set(), // empty: every type
   reconnects: 0,
   reconnectAt: 0,
   reconnectReason: "",
   streamState: "idle",
-  terminated: false,
-  rows: new Map(), // event id -> row element (of the selected thread)
 };
+const items = new Map(); // thread id -> { thread, el, parts }: tree items, redrawn when the thread object changes
+const rowsOf = new WeakMap(); // timeline entry -> its row elements
 
 // ---------------------------------------------------------------------------------------------
 // Errors, as a person can act on them
@@ -171,7 +167,7 @@ function renderState() {
   if (s === "reconnecting") {
     const left = Math.max(0, state.reconnectAt - Date.now());
     label = left > 0 ? `reconnecting in ${Math.ceil(left / 1000)} s` : "reconnecting…";
-  } else if (s === "closed" && state.terminated) {
+  } else if (s === "closed" && isEnded(state.view?.getThread(state.selected))) {
     label = "closed · thread ended";
   } else if (s === "idle") {
     label = "not connected";
@@ -189,40 +185,37 @@ setInterval(() => { if (state.streamState === "reconnecting") renderState(); }, 
 // ---------------------------------------------------------------------------------------------
 // Thread tree
 
-function upsertThread(t) {
-  let cur = state.threads.get(t.id);
-  if (!cur) {
-    cur = { id: t.id, parent: null, name: "", role: "", status: "created", stopReason: null, createdAt: "" };
-    state.threads.set(t.id, cur);
-  }
-  for (const [k, v] of Object.entries(t)) if (v !== undefined && v !== null && v !== "") cur[k] = v;
-  renderTree();
-  return cur;
-}
+const statusOf = (t) => t.status ?? "created";
+const roleOf = (t) => t.role || (t.parentId ? "child" : "coordinator");
 
 function threadItem(t) {
-  if (!t.el) {
+  let item = items.get(t.id);
+  if (!item) {
     const dot = h("span", { class: "dot", "aria-hidden": "true" });
     const name = h("span", { class: "name" });
     const role = h("span", { class: "role" });
     const id = h("span", { class: "tid" });
     const badge = h("span", { class: "status", "data-testid": "thread-status" });
-    t.el = h("li", { role: "treeitem", class: "thread", "data-testid": "thread-item", "data-thread-id": t.id },
+    const el = h("li", { role: "treeitem", class: "thread", "data-testid": "thread-item", "data-thread-id": t.id },
       h("button", { type: "button", class: "thread-btn", onclick: () => pickThread(t.id) },
         dot, h("span", { class: "label" }, name, h("span", { class: "subline" }, role, id)), badge));
-    t.parts = { name, role, id, badge };
+    item = { thread: null, el, parts: { name, role, id, badge } };
+    items.set(t.id, item);
   }
-  const { name, role, id, badge } = t.parts;
-  name.textContent = t.name || "(unnamed agent)";
-  role.textContent = t.role || (t.parent ? "child" : "coordinator");
-  id.textContent = shortId(t.id);
-  id.title = t.id;
-  badge.textContent = t.status;
-  badge.title = t.stopReason?.type ? `stop reason: ${t.stopReason.type}` : "";
-  t.el.dataset.status = t.status;
-  t.el.dataset.role = t.role || (t.parent ? "child" : "coordinator");
-  t.el.setAttribute("aria-selected", String(state.selected === t.id));
-  return t.el;
+  if (item.thread !== t) { // the model gives a changed thread a new object
+    item.thread = t;
+    const { name, role, id, badge } = item.parts;
+    name.textContent = t.agentName || "(unnamed agent)";
+    role.textContent = roleOf(t);
+    id.textContent = shortId(t.id);
+    id.title = t.id;
+    badge.textContent = statusOf(t);
+    badge.title = t.stopReason?.type ? `stop reason: ${t.stopReason.type}` : "";
+    item.el.dataset.status = statusOf(t);
+    item.el.dataset.role = roleOf(t);
+  }
+  item.el.setAttribute("aria-selected", String(state.selected === t.id));
+  return item.el;
 }
 
 function pickThread(id) {
@@ -234,21 +227,17 @@ function pickThread(id) {
 
 function renderTree() {
   const tree = $("thread-tree");
-  const all = [...state.threads.values()];
+  const snap = state.session?.getSnapshot();
+  const threads = snap ? snap.threadIds.map((id) => snap.threads[id]) : [];
   const byCreated = (a, b) => (a.createdAt || "").localeCompare(b.createdAt || "") || a.id.localeCompare(b.id);
   const hideEnded = $("hide-ended").checked;
-  const ended = (t) => ENDED.has(t.status) && t.id !== state.selected;
-  const roots = all.filter((t) => !t.parent || !state.threads.has(t.parent)).sort(byCreated);
   const order = [];
-  const seen = new Set();
   const walk = (t, depth) => {
-    if (seen.has(t.id)) return;
-    seen.add(t.id);
-    if (hideEnded && depth > 0 && ended(t)) return;
+    if (hideEnded && depth > 0 && isEnded(t) && t.id !== state.selected) return;
     order.push([t, depth]);
-    all.filter((c) => c.parent === t.id).sort(byCreated).forEach((c) => walk(c, depth + 1));
+    t.childIds.map((c) => snap.threads[c]).sort(byCreated).forEach((c) => walk(c, depth + 1));
   };
-  roots.forEach((t) => walk(t, 0));
+  snap?.rootIds.map((id) => snap.threads[id]).sort(byCreated).forEach((t) => walk(t, 0));
   order.forEach(([t, depth], i) => {
     const el = threadItem(t);
     el.style.setProperty("--depth", String(Math.min(depth, 4)));
@@ -256,26 +245,14 @@ function renderTree() {
     if (tree.children[i] !== el) tree.insertBefore(el, tree.children[i] ?? null);
   });
   while (tree.children.length > order.length) tree.lastElementChild.remove();
-  const nEnded = all.filter((t) => ENDED.has(t.status)).length;
-  $("thread-count").textContent = String(all.length);
-  $("thread-count").title = `${all.length} threads, ${nEnded} ended`;
+  const nEnded = threads.filter(isEnded).length;
+  $("thread-count").textContent = String(threads.length);
+  $("thread-count").title = `${threads.length} threads, ${nEnded} ended`;
   $("hide-ended-count").textContent = nEnded ? ` (${nEnded})` : "";
   $("threads-empty").hidden = order.length > 0;
 }
 
-function applyTreeEvent(e) {
-  const id = e.session_thread_id;
-  if (!id) return;
-  if (e.type === "session.thread_created") {
-    upsertThread({ id, parent: e.parent_thread_id, name: e.agent_name, role: e.role, createdAt: e.created_at });
-    return;
-  }
-  const status = e.status || e.type.replace("session.thread_status_", "");
-  upsertThread({ id, name: e.agent_name, status, stopReason: e.stop_reason ?? null });
-}
-
-const ENDED = new Set(["terminated", "archived"]);
-const threadName = (id) => state.threads.get(id)?.name || shortId(id) || "?";
+const threadName = (id) => state.session?.getThread(id)?.agentName || shortId(id) || "?";
 
 // ---------------------------------------------------------------------------------------------
 // Timeline
@@ -342,15 +319,7 @@ function eventBody(e) {
   }
 }
 
-const KIND = (t) => {
-  if (t.startsWith("agent.thread_message")) return "thread-msg";
-  if (t.includes("tool")) return "tool";
-  if (t.includes("status") || t === "session.thread_created") return "status";
-  if (t.includes("error")) return "error";
-  if (t === "agent.thinking") return "thinking";
-  if (t.endsWith(".message")) return "message";
-  return "other";
-};
+const KIND = (t) => eventGroup(t).replace("thread_message", "thread-msg");
 
 const TYPE_LABEL = {
   "agent.thread_message_sent": "message sent",
@@ -365,10 +334,10 @@ const TYPE_LABEL = {
   "session.error": "error",
 };
 
-function eventRow(e) {
+function eventRow(e, answer = false) {
   const type = e.type ?? "unknown";
   const label = TYPE_LABEL[type] ?? (type.startsWith("session.thread_status_") ? "status" : type);
-  return h("li", { class: `event k-${KIND(type)}`, "data-testid": "event-row", "data-event-id": e.id ?? "",
+  return h("li", { class: `event k-${KIND(type)}${answer ? " answer" : ""}`, "data-testid": "event-row", "data-event-id": e.id ?? "",
       "data-type": type, "data-thread-id": e.session_thread_id ?? "" },
     h("div", { class: "event-head" },
       h("span", { class: "type", title: type }, label),
@@ -377,25 +346,40 @@ function eventRow(e) {
     h("div", { class: "event-body" }, eventBody(e)));
 }
 
-function appendRow(row, key, update) {
+/** The rows of a timeline entry: a tool use and what answers it, or a message and its receipt, stay together. */
+function entryRows(entry) {
+  let rows = rowsOf.get(entry);
+  if (rows) return rows;
+  switch (entry.kind) {
+    case "tool":
+      rows = [entry.use, entry.confirmation, entry.result].filter(Boolean).map((e, i) => eventRow(e, i > 0));
+      break;
+    case "thread_message": {
+      const own = entry.side === "sent" ? entry.sent : entry.received;
+      rows = [eventRow(own)];
+      if (entry.side === "sent" && entry.received) rows[0].querySelector(".route").append(h("span", { class: "tag" }, "received ✓"));
+      break;
+    }
+    case "error": rows = [decodeRow(entry.error)]; break;
+    default: rows = [eventRow(entry.event)];
+  }
+  rowsOf.set(entry, rows);
+  return rows;
+}
+
+/** Shows a thread's timeline: rows of unchanged entries stay, changed ones are redrawn in place. */
+function renderTimeline(thread) {
   const list = $("event-list");
   const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  const old = update && key ? state.rows.get(key) : null;
-  if (old) {
-    old.replaceWith(row); // a repeated id with new content: the library says it is an update
-  } else {
-    list.append(row);
-  }
-  if (key) state.rows.set(key, row);
-  while (list.children.length > MAX_ROWS) {
-    const first = list.firstElementChild;
-    if (state.rows.get(first.dataset.eventId) === first) state.rows.delete(first.dataset.eventId);
-    first.remove();
-  }
+  const rows = (thread?.timeline ?? []).flatMap(entryRows);
+  const keep = new Set(rows);
+  for (const el of [...list.children]) if (!keep.has(el)) el.remove();
+  rows.forEach((el, i) => { if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null); });
+  if (!rows.length) return;
   $("timeline-empty").hidden = true;
   if (nearBottom) list.scrollTop = list.scrollHeight;
   else $("jump-latest").hidden = false;
-  $("event-list").dataset.count = String(list.children.length);
+  list.dataset.count = String(rows.length);
 }
 
 function decodeRow(err) {
@@ -432,20 +416,17 @@ function filterTypes() {
 
 function selectThread(id, force = false) {
   if (!state.conn || (state.selected === id && !force)) return;
-  state.threadStream?.close();
+  state.threadStream?.close(); // its model detaches itself when the stream closes
   state.threadStream = null;
+  state.offView?.();
   state.selected = id;
-  const gen = ++state.gen;
-  state.rows.clear();
   state.reconnects = 0;
-  state.terminated = false;
   $("event-list").replaceChildren();
   $("event-list").dataset.count = "0";
   $("timeline-empty").hidden = false;
   $("timeline-empty").textContent = "Waiting for events…";
   $("jump-latest").hidden = true;
-  const t = state.threads.get(id);
-  $("timeline-title").textContent = t?.name || "Thread";
+  $("timeline-title").textContent = state.session?.getThread(id)?.agentName || "Thread";
   $("timeline-thread-id").textContent = id;
   document.querySelectorAll('[data-testid="thread-item"]').forEach((el) =>
     el.setAttribute("aria-selected", String(el.dataset.threadId === id)));
@@ -459,15 +440,19 @@ function selectThread(id, force = false) {
     return;
   }
   state.threadStream = stream;
-  const live = () => gen === state.gen;
+  const view = createSessionModel({ maxTimelineEntries: MAX_ROWS });
+  view.attach(stream, { threadId: id });
+  state.view = view;
+  state.offView = view.subscribe(() => {
+    renderTimeline(view.getThread(id));
+    renderState();
+  });
   stream.onStateChange((s) => {
-    if (!live()) return;
     state.streamState = s;
     if (s === "open") clearErrorIfTransient();
     renderState();
   });
   stream.onReconnect((info) => {
-    if (!live()) return;
     state.reconnects += 1;
     state.reconnectAt = Date.now() + (info.delayMs ?? 0);
     state.reconnectReason = info.reason ?? "";
@@ -477,20 +462,8 @@ function selectThread(id, force = false) {
     }
     renderState();
   });
-  stream.onError((err) => {
-    if (!live()) return;
-    if (err.kind === "decode" || err.kind === "too_large") {
-      appendRow(decodeRow(err), null, false);
-      return;
-    }
-    if (!err.retryable) showError(err, "thread");
-  });
-  stream.onEvent((e, meta) => {
-    if (!live()) return;
-    appendRow(eventRow(e), e.id, Boolean(meta?.update));
-    if (e.type === "session.thread_status_terminated") state.terminated = true;
-    $("last-event-id").textContent = stream.lastEventId || e.id || "–";
-  });
+  // Decode errors are rows of the timeline (the model puts them there); the rest is a banner.
+  stream.onError((err) => { if (!err.retryable && err.kind !== "decode" && err.kind !== "too_large") showError(err, "thread"); });
   state.streamState = stream.state;
   renderState();
 }
@@ -500,21 +473,24 @@ function clearErrorIfTransient() {
 }
 
 function closeAll() {
-  state.gen++;
-  state.connGen++;
   state.threadStream?.close();
   state.sessionStream?.close();
   state.threadStream = null;
   state.sessionStream = null;
+  state.offSession?.();
+  state.offView?.();
+  state.session = state.view = state.offSession = state.offView = null;
 }
 
 async function connect(conn) {
   closeAll();
   clearError();
   state.conn = conn;
-  state.threads.clear();
   state.selected = null;
   state.streamState = "connecting";
+  const session = createSessionModel();
+  state.session = session;
+  state.offSession = session.subscribe(renderTree);
   $("thread-tree").replaceChildren();
   $("event-list").replaceChildren();
   $("timeline-title").textContent = "Timeline";
@@ -524,16 +500,14 @@ async function connect(conn) {
   $("threads-empty").textContent = "Loading threads…";
   renderTree();
   renderState();
-  const myGen = state.connGen;
 
   try {
     for await (const t of listThreads({ baseUrl: conn.baseUrl, sessionId: conn.sessionId, token: conn.token })) {
-      if (myGen !== state.connGen) return;
-      upsertThread({ id: t.id, parent: t.parent_thread_id, name: t.agent_name ?? t.agent?.name, role: t.role,
-        status: t.status, stopReason: t.stop_reason, createdAt: t.created_at });
+      if (state.session !== session) return; // connected elsewhere meanwhile
+      session.pushThread(t);
     }
   } catch (err) {
-    if (myGen !== state.connGen) return;
+    if (state.session !== session) return;
     state.streamState = "closed";
     state.conn = null;
     renderState();
@@ -542,17 +516,19 @@ async function connect(conn) {
     showError(err, "session");
     return;
   }
-  if (myGen !== state.connGen) return;
+  if (state.session !== session) return;
+  session.flush();
 
-  // Threads created later, and every status change, come from the session stream. Replaying
-  // its (server-side filtered) history after the list converges on the current statuses.
+  // Threads created later, and every status change, come from the session stream. The model
+  // keeps the listed status when the replayed history is older.
   const ss = new SessionStream({ ...conn, types: TREE_TYPES, retry: RETRY });
   state.sessionStream = ss;
-  ss.onEvent((e) => { if (state.sessionStream === ss) applyTreeEvent(e); });
-  ss.onError((err) => { if (state.sessionStream === ss && !err.retryable && err.kind !== "decode") showError(err, "session"); });
+  session.attach(ss);
+  ss.onError((err) => { if (!err.retryable && err.kind !== "decode") showError(err, "session"); });
 
-  const coordinator = [...state.threads.values()].find((t) => !t.parent) ?? [...state.threads.values()][0];
-  if (coordinator) selectThread(coordinator.id);
+  const { rootIds, threadIds } = session.getSnapshot();
+  const coordinator = rootIds[0] ?? threadIds[0];
+  if (coordinator) selectThread(coordinator);
   else {
     state.streamState = ss.state;
     $("timeline-empty").textContent = "This session has no threads yet.";
