@@ -32,6 +32,9 @@ results.size = await sizes();
 log(`Node throughput (scale ${cfg.node_scale}, ${cfg.node_reps} reps)`);
 results.node_throughput = JSON.parse(run("node", ["bench/node.mjs", String(cfg.node_scale), String(cfg.node_reps)]));
 
+log("Node: the session model's cost per event (bench/model.mjs)");
+results.node_model = JSON.parse(run("node", ["bench/model.mjs", String(cfg.node_scale), String(cfg.node_reps)]));
+
 log(`Node heap over ${cfg.heap_events} events`);
 results.node_heap = {};
 for (const name of ["threadtail ThreadStream", "threadtail SseParser", "eventsource-parser + JSON.parse"]) {
@@ -91,6 +94,16 @@ function throughputTable(title, t) {
 }
 throughputTable(`Node ${process.version}`, results.node_throughput);
 if (results.chromium) throughputTable(`Chromium ${results.chromium.version}`, results.chromium.throughput);
+
+P("## threadtail/model, Node: events/s median [min-max] through a ThreadStream, without and with a SessionModel attached (a subscriber reads every snapshot); the fold alone (model.push, a publication per 64 events)");
+for (const [ds, row] of Object.entries(results.node_model)) {
+  const plain = row.ThreadStream.events_s;
+  for (const [name, r] of Object.entries(row)) {
+    if (typeof r !== "object") continue;
+    P(pad(ds, 11) + pad(name, 24) + pad(`${fmt(r.events_s)} [${fmt(r.events_s_min)}-${fmt(r.events_s_max)}]`, 22) + `${ratio(r.events_s / plain)} the ThreadStream alone`);
+  }
+}
+P();
 
 P("## Native parser (Rust, --profile bench): MB/s median [min-max], events/s");
 for (const r of results.native) P(pad(r.case, 20) + pad(r.chunking, 18) + pad(`${fmt(r.mb_s)} [${fmt(r.mb_s_min)}-${fmt(r.mb_s_max)}]`, 20) + fmt(r.events_s));
