@@ -205,8 +205,8 @@ export interface SseParserOptions {
 /** The WHATWG `text/event-stream` parser, for any byte source. */
 export class SseParser {
   constructor(options?: SseParserOptions);
-  /** Feeds a chunk; returns the events it completed. */
-  push(chunk: Uint8Array | ArrayBuffer | string): SseEvent[];
+  /** Feeds a chunk (any ArrayBuffer view, an ArrayBuffer, or a string as UTF-8); returns the events it completed. */
+  push(chunk: ArrayBufferView | ArrayBuffer | string): SseEvent[];
   /** End of stream: an unterminated event is discarded. */
   end(): void;
   /** Before a reconnected body: drops the partial event, keeps the last event ID. */

@@ -420,7 +420,7 @@ impl<'a> Delivery<'a> {
             return;
         }
         match event.event_type {
-            "ping" => return,
+            t if crate::events::is_keepalive_type(t) => return,
             "error" => {
                 let data = event.data();
                 let api = crate::transport::js::api_error(&data).unwrap_or(ApiError {

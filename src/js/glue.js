@@ -514,10 +514,11 @@ function buildEach(bytes, flags, wideData) {
 }
 
 /**
- * A body chunk as a Uint8Array: a Uint8Array as is, any other view or an ArrayBuffer as
- * bytes, a string (a custom fetch may yield them) as UTF-8; anything else is undefined.
+ * A chunk as a Uint8Array: a Uint8Array as is, any other view or an ArrayBuffer as bytes, a
+ * string (a custom fetch may yield them) as UTF-8; anything else is undefined. The one rule
+ * for body chunks and `SseParser.push` (Rust's `copy_chunk` calls it).
  */
-function chunkBytes(value) {
+export function chunkBytes(value) {
   if (value instanceof Uint8Array) return value;
   if (typeof value === "string") return utf8Encoder.encode(value);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);

@@ -136,12 +136,13 @@ impl SseParser {
         })
     }
 
-    /// Feeds a chunk (`Uint8Array`, `ArrayBuffer` or string); returns the completed events.
+    /// Feeds a chunk (`Uint8Array` or any other view, `ArrayBuffer`, or a string); returns
+    /// the completed events.
     pub fn push(&mut self, chunk: JsValue) -> Result<Array, JsValue> {
         if !copy_chunk(&chunk, &mut self.buf) {
             return Err(invalid(
                 "chunk",
-                "must be a Uint8Array, an ArrayBuffer or a string",
+                "must be a Uint8Array (or another ArrayBuffer view), an ArrayBuffer or a string",
             ));
         }
         self.batch.clear();

@@ -44,6 +44,12 @@ extern "C" {
     #[wasm_bindgen(js_name = ignoreRejection)]
     pub(crate) fn ignore_rejection(p: &JsValue);
 
+    /// A chunk as bytes (`Uint8Array`, any view, `ArrayBuffer`, string as UTF-8), or
+    /// `undefined`: the one rule for what a chunk may be, for streamed bodies and
+    /// `SseParser.push` alike.
+    #[wasm_bindgen(js_name = chunkBytes)]
+    fn chunk_bytes(value: &JsValue) -> JsValue;
+
     pub(crate) type Deferred;
     pub(crate) fn deferred() -> Deferred;
     #[wasm_bindgen(method, getter)]
@@ -173,22 +179,14 @@ pub(crate) fn describe(value: &JsValue) -> String {
     String::from("unknown error")
 }
 
-/// Copies a chunk (`Uint8Array`, `ArrayBuffer` or string) into `buf`, reusing its allocation.
-/// Returns false when the value is none of those.
+/// Copies a chunk (see `chunk_bytes`) into `buf`, reusing its allocation. Returns false when
+/// the value is not a chunk.
 pub(crate) fn copy_chunk(value: &JsValue, buf: &mut Vec<u8>) -> bool {
-    use js_sys::Uint8Array;
-    if let Some(text) = value.as_string() {
-        buf.clear();
-        buf.extend_from_slice(text.as_bytes());
-        return true;
-    }
-    let bytes = if value.is_instance_of::<Uint8Array>() {
-        value.unchecked_ref::<Uint8Array>().clone()
-    } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
-        Uint8Array::new(value)
-    } else {
+    let bytes = chunk_bytes(value);
+    if bytes.is_undefined() {
         return false;
-    };
+    }
+    let bytes: js_sys::Uint8Array = bytes.unchecked_into();
     let len = bytes.length() as usize;
     buf.resize(len, 0);
     bytes.copy_to(&mut buf[..len]);

@@ -226,14 +226,17 @@ test("onError receives the size error instead of a throw", () => {
   assert.equal(errors[0].kind, "too_large");
 });
 
-test("string, Uint8Array and ArrayBuffer chunks give the same events", () => {
+test("string, Uint8Array, other views and ArrayBuffer chunks give the same events", () => {
   const text = "event: e\ndata: 日本\n\n";
   const a = parseChunks([text]).events;
   const b = parseChunks([enc.encode(text)]).events;
   const c = parseChunks([enc.encode(text).buffer]).events;
+  // The same rule as for streamed bodies (chunkBytes in glue.js): any view, at its offset.
+  const padded = enc.encode("xx" + text);
+  const d = parseChunks([new DataView(padded.buffer, 2)]).events;
+  const e = parseChunks([new Int8Array(padded.buffer, 2)]).events;
   assert.deepEqual(a, [{ type: "e", data: "日本", lastEventId: "" }]);
-  assert.deepEqual(b, a);
-  assert.deepEqual(c, a);
+  for (const other of [b, c, d, e]) assert.deepEqual(other, a);
 });
 
 test("any chunking of a mixed stream yields the same events (random splits)", () => {
