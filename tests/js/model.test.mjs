@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { createSessionModel, SessionModel, selectThread, selectChildren, isEnded, entryEventIds } from "../../pkg/model.js";
+import { createSessionModel, SessionModel, selectThread, selectChildren, isEnded, entryEventIds, eventGroup, EVENT_GROUPS } from "../../pkg/model.js";
 import * as tt from "../../pkg/node.js";
 import { useServers, TOKEN, record, waitFor, sleep, FAST, ROOT } from "./helpers/server.mjs";
 
@@ -174,6 +174,10 @@ test("fold: unknown event types are kept in the timeline and counted, never drop
   assert.equal(m.getSnapshot().session.id, "sess_1");
   assert.equal(m.getSnapshot().counts.unknown, 2);
   assert.equal(m.getSnapshot().counts.byType["agent.brand_new_thing"], 1);
+  assert.equal(eventGroup("agent.brand_new_thing"), "other");
+  assert.equal(eventGroup("user.custom_tool_result"), "tool");
+  assert.equal(eventGroup("agent.thread_message_received"), "thread_message");
+  assert.ok(Object.isFrozen(EVENT_GROUPS.status) && EVENT_GROUPS.status.includes("session.deleted"));
 });
 
 test("fold: a tool use with its result by tool use id, whichever comes first (built-in, MCP, custom, confirmation)", () => {

@@ -7,6 +7,8 @@ import {
   selectChildren,
   isEnded,
   entryEvents,
+  eventGroup,
+  EVENT_GROUPS,
   SessionModel,
   type SessionSnapshot,
   type ThreadSnapshot,
@@ -17,7 +19,7 @@ import {
 export function describe(entry: TimelineEntry): string {
   switch (entry.kind) {
     case "event":
-      return `${entry.event.type}${entry.preview ? ` (${entry.preview})` : ""}`;
+      return `${eventGroup(entry.event.type)} ${entry.event.type}${entry.preview ? ` (${entry.preview})` : ""}`;
     case "tool": {
       const name = entry.use && "name" in entry.use ? String(entry.use.name) : "tool";
       return `${name}: ${entry.state}${entry.result?.is_error ? " (error)" : ""}`;
@@ -34,7 +36,7 @@ export async function follow(baseUrl: string, sessionId: string, token: string):
   for await (const t of listThreads({ baseUrl, sessionId, token })) model.pushThread(t);
   const stream = new SessionStream({ baseUrl, sessionId, token });
   const detach: () => void = model.attach(stream);
-  const thread = new ThreadStream({ baseUrl, sessionId, threadId: "sthr_1", token });
+  const thread = new ThreadStream({ baseUrl, sessionId, threadId: "sthr_1", token, types: [...EVENT_GROUPS.tool] });
   model.attach(thread, { threadId: "sthr_1" });
 
   // React's useSyncExternalStore takes these two as they are (bound).
