@@ -7,6 +7,7 @@ use super::config::{History, StreamConfig, Token, TransportKind};
 use super::handler::{Handler, ReconnectInfo};
 use crate::error::{ApiError, Error};
 use crate::events::{creation_order, Instant};
+use crate::glue::deferred;
 use crate::request::{threads_url, Target};
 use crate::resume::{
     data_hash, Command, Dedupe, Input, Lifecycle, Outcome, Paging, ResumePoint, RetryOptions, Seen,
@@ -14,7 +15,7 @@ use crate::resume::{
 };
 use crate::sse::{EventRef, Parser, Sink, SseEvent};
 use crate::transport::fetch::{global_fetch, Attempt, Chunk, Expect};
-use crate::transport::js::{deferred, now_ms, random};
+use crate::transport::js::{now_ms, random};
 use crate::transport::lifecycle::Lifecycle as PageListeners;
 use crate::transport::timer::Sleep;
 use gloo_events::EventListener;

@@ -1,7 +1,7 @@
 //! `Error` to `ThreadtailError` (a real `Error` subclass with `kind`, `status`, …).
 
 use crate::error::Error;
-use crate::transport::js::make_error;
+use crate::glue::make_error;
 use wasm_bindgen::JsValue;
 
 /// Converts an error for JavaScript. The message never contains a token.

@@ -6,12 +6,12 @@ use super::error::to_js;
 use super::options::{count_at_least, function, headers, string, strings, token};
 use crate::client::{fetch_page, PageRequest, Shared, Token};
 use crate::error::Error;
+use crate::glue::iter_result;
 use crate::request::{
     normalize_base_url, threads_url, validate_header, validate_id, validate_types, Target,
 };
 use crate::resume::{Paging, RetryOptions};
 use crate::transport::fetch::global_fetch;
-use crate::transport::js::iter_result;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -4,21 +4,15 @@
 
 use super::error::invalid;
 use crate::client::{History, StreamConfig, Token, TokenFuture, TransportKind};
+use crate::glue::{call_token_provider, field, header_pairs};
 use crate::request::Target;
 use crate::resume::RetryOptions;
-use crate::transport::js::{describe, header_pairs};
+use crate::transport::js::describe;
 use js_sys::{Array, Function, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(module = "/src/js/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = callTokenProvider)]
-    fn call_token_provider(f: &Function, refresh: bool) -> js_sys::Promise;
-    fn field(options: &JsValue, name: &str) -> JsValue;
-}
 
 fn get(options: &JsValue, name: &str) -> Option<JsValue> {
     let v = field(options, name);

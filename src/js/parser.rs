@@ -5,19 +5,12 @@ use super::options::{count_at_least, function, string};
 use super::Buf;
 use crate::boundary::{FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_WIDE_DATA};
 use crate::error::Error;
+use crate::glue::{build_events, call_listener, decodes_each};
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
-use crate::transport::js::{call_listener, copy_chunk};
+use crate::transport::js::copy_chunk;
 use crate::utf16;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(module = "/src/js/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = buildEvents)]
-    fn build_events(bytes: &[u8], flags: &[u8], wide: &[u8], ends: &[u32]) -> Array;
-    #[wasm_bindgen(js_name = decodesEach)]
-    fn decodes_each() -> bool;
-}
 
 /// A push-based `text/event-stream` parser: `push(chunk)` returns the events completed by the
 /// chunk. Comments go to `onComment`; an oversized event goes to `onError`, or (without one)

@@ -9,6 +9,7 @@ use super::Buf;
 use crate::boundary::{CUT_COUNT_SHIFT, FLAG_HAS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA};
 use crate::client::{Flushed, Handler, ReconnectInfo, Shared};
 use crate::error::Error;
+use crate::glue::Dispatcher;
 use crate::request::Target;
 use crate::resume::State;
 use crate::sse::EventRef;
@@ -18,46 +19,6 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(module = "/src/js/glue.js")]
-extern "C" {
-    type Dispatcher;
-    #[wasm_bindgen(constructor)]
-    fn new(terminal_types: Array, on_decode_error: &Function, memory: &JsValue) -> Dispatcher;
-    #[wasm_bindgen(method)]
-    fn add(
-        this: &Dispatcher,
-        kind: &str,
-        event_type: Option<String>,
-        listener: Function,
-    ) -> Function;
-    #[wasm_bindgen(method)]
-    fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
-    #[wasm_bindgen(method)]
-    fn deliver(
-        this: &Dispatcher,
-        text: u32,
-        len: u32,
-        meta: u32,
-        count: u32,
-        wide: u32,
-        wide_len: u32,
-        long: u32,
-        raw: u32,
-        ends: u32,
-        ends_len: u32,
-    ) -> u32;
-    #[wasm_bindgen(method, getter)]
-    fn handled(this: &Dispatcher) -> i32;
-    #[wasm_bindgen(method, getter, js_name = decodeEach)]
-    fn decode_each(this: &Dispatcher) -> bool;
-    #[wasm_bindgen(method)]
-    fn iterate(this: &Dispatcher);
-    #[wasm_bindgen(method)]
-    fn next(this: &Dispatcher) -> Promise;
-    #[wasm_bindgen(method)]
-    fn end(this: &Dispatcher, failure: &JsValue);
-}
 
 /// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
 /// and data, each followed by a CR (which never occurs in an SSE field), in `text`, and four

@@ -6,9 +6,10 @@
 //! (`readyState` CLOSED, for example after a non-200 status, which it does not expose) opens a
 //! new `EventSource` after a backoff delay, as the stream's [`Lifecycle`] machine commands.
 
-use super::js::{deferred, now_ms, random};
+use super::js::{now_ms, random};
 use crate::client::{drive_stream, Shared, StreamConfig};
 use crate::error::Error;
+use crate::glue::deferred;
 use crate::resume::{Command, Dedupe, Input, Lifecycle, Outcome, State};
 use crate::sse::SseEvent;
 use gloo_events::EventListener;

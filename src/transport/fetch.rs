@@ -2,9 +2,10 @@
 //! streamed body read chunk by chunk. The attempt owns its `AbortController`, its body reader
 //! and its idle watchdog; dropping it cancels all three.
 
-use super::js::{api_error, describe, ignore_rejection, now_ms};
+use super::js::{api_error, describe, now_ms};
 use super::timer::Interval;
 use crate::error::Error;
+use crate::glue::{ignore_rejection, BodyReader};
 use crate::request::{follow_redirect, is_event_stream, is_json, origin_of};
 use crate::resume::{parse_retry_after, Outcome};
 use gloo_events::EventListener;
@@ -325,18 +326,6 @@ impl Drop for Attempt {
         // The abort listener cancels the reader.
         self.controller.abort();
     }
-}
-
-#[wasm_bindgen(module = "/src/js/glue.js")]
-extern "C" {
-    #[derive(Debug, Clone)]
-    type BodyReader;
-    #[wasm_bindgen(constructor)]
-    fn new(reader: &JsValue) -> BodyReader;
-    #[wasm_bindgen(method)]
-    fn pump(this: &BodyReader, on_chunk: &Closure<dyn FnMut(Uint8Array) -> u32>) -> Promise;
-    #[wasm_bindgen(method)]
-    fn abort(this: &BodyReader);
 }
 
 /// Releases a response's body that will not be read (its connection goes back or closes).

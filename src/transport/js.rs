@@ -1,6 +1,8 @@
-//! Bindings to globals and to the small JS helper module `src/js/glue.js`.
+//! Bindings to the globals (timers), and the Rust side of the helpers of `src/js/glue.js`
+//! (declared in `glue.rs`): error positions and bodies, list pages, chunks.
 
-use js_sys::{Function, Object, Promise};
+use crate::glue::{chunk_bytes, json_error_position, parse_api_error, parse_page_js};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -17,66 +19,6 @@ extern "C" {
     /// `globalThis.clearInterval`.
     #[wasm_bindgen(js_name = clearInterval)]
     pub(crate) fn clear_interval(handle: &JsValue);
-}
-
-#[wasm_bindgen(module = "/src/js/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = makeError)]
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn make_error(
-        message: &str,
-        kind: &str,
-        retryable: bool,
-        status: Option<u16>,
-        error_type: Option<String>,
-        server_message: Option<String>,
-        request_id: Option<String>,
-        event_id: Option<String>,
-        event_type: Option<String>,
-        raw: Option<String>,
-        line: Option<u32>,
-        column: Option<u32>,
-    ) -> JsValue;
-
-    #[wasm_bindgen(js_name = callListener)]
-    pub(crate) fn call_listener(f: &Function, a: &JsValue, b: &JsValue);
-
-    #[wasm_bindgen(js_name = ignoreRejection)]
-    pub(crate) fn ignore_rejection(p: &JsValue);
-
-    /// A chunk as bytes (`Uint8Array`, any view, `ArrayBuffer`, string as UTF-8), or
-    /// `undefined`: the one rule for what a chunk may be, for streamed bodies and
-    /// `SseParser.push` alike.
-    #[wasm_bindgen(js_name = chunkBytes)]
-    fn chunk_bytes(value: &JsValue) -> JsValue;
-
-    pub(crate) type Deferred;
-    pub(crate) fn deferred() -> Deferred;
-    #[wasm_bindgen(method, getter)]
-    pub(crate) fn promise(this: &Deferred) -> Promise;
-    #[wasm_bindgen(method, getter)]
-    pub(crate) fn resolve(this: &Deferred) -> Function;
-
-    #[wasm_bindgen(js_name = iterResult)]
-    pub(crate) fn iter_result(done: bool, value: &JsValue) -> Object;
-
-    #[wasm_bindgen(js_name = headerPairs, catch)]
-    pub(crate) fn header_pairs(headers: &JsValue) -> Result<js_sys::Array, JsValue>;
-
-    #[wasm_bindgen(js_name = globalDocument)]
-    pub(crate) fn global_document() -> JsValue;
-
-    #[wasm_bindgen(js_name = isVisible)]
-    pub(crate) fn is_visible() -> bool;
-
-    #[wasm_bindgen(js_name = jsonErrorPosition)]
-    fn json_error_position(data: &str) -> Vec<u32>;
-
-    #[wasm_bindgen(js_name = parseApiError)]
-    fn parse_api_error(text: &str) -> JsValue;
-
-    #[wasm_bindgen(js_name = parsePage)]
-    fn parse_page_js(text: &str) -> JsValue;
 }
 
 /// A decode error for an event whose data `JSON.parse` refused (or that is not an object),

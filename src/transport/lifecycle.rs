@@ -2,7 +2,7 @@
 //! the stream reconnects now. A hidden page keeps its stream. The listeners are owned
 //! (`gloo-events`) and removed when the stream closes.
 
-use super::js::{global_document, is_visible};
+use crate::glue::{global_document, is_visible};
 use gloo_events::EventListener;
 use js_sys::Reflect;
 use std::rc::Rc;

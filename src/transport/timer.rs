@@ -1,6 +1,7 @@
 //! Owned timers: a sleep that can be ended early, and an interval. Dropping either clears it.
 
-use super::js::{clear_interval, clear_timeout, deferred, set_interval, set_timeout};
+use super::js::{clear_interval, clear_timeout, set_interval, set_timeout};
+use crate::glue::deferred;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
