@@ -1,7 +1,7 @@
 //! The API: thread and session streams, thread list, thread event list.
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::HistoryMode;
 use crate::errors::{json_response, ApiError};
-use crate::query::Query;
+use crate::extract::QueryPairs;
 use crate::sse::{ChannelBody, FaultWriter};
 use crate::state::AppState;
 use crate::store::{Scope, Start, StoredEvent};
@@ -99,33 +99,32 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 async fn stream_thread(
     State(state): State<AppState>,
     Path((sid, tid)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
+    query: QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let scope = Scope::Thread {
         session_id: sid,
         thread_id: tid,
     };
-    open_stream(state, scope, raw, headers)
+    open_stream(state, scope, query, headers)
 }
 
 async fn stream_session(
     State(state): State<AppState>,
     Path(sid): Path<String>,
-    RawQuery(raw): RawQuery,
+    query: QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    open_stream(state, Scope::Session { session_id: sid }, raw, headers)
+    open_stream(state, Scope::Session { session_id: sid }, query, headers)
 }
 
 fn open_stream(
     state: AppState,
     scope: Scope,
-    raw: Option<String>,
+    query: QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let query = Query::parse(raw.as_deref());
     let filter = TypeFilter::from_values(query.all(&["type", "types", "types[]", "type[]"]));
     let start = if state.settings.ignore_last_event_id() {
         // A server that does not resume: any (non-blank) Last-Event-ID, even an unknown or
@@ -211,7 +210,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Parses `limit` (1..=1000, default 100).
-fn parse_limit(query: &Query) -> Result<usize, ApiError> {
+fn parse_limit(query: &QueryPairs) -> Result<usize, ApiError> {
     match query.get("limit") {
         None | Some("") => Ok(DEFAULT_LIMIT),
         Some(v) => v
@@ -227,7 +226,7 @@ fn parse_limit(query: &Query) -> Result<usize, ApiError> {
 }
 
 /// Parses an opaque page cursor `<tag>_<hex>`.
-fn parse_cursor(query: &Query, tag: &str) -> Result<Option<u64>, ApiError> {
+fn parse_cursor(query: &QueryPairs, tag: &str) -> Result<Option<u64>, ApiError> {
     match query.get("page") {
         None | Some("") => Ok(None),
         Some(v) => v
@@ -249,7 +248,7 @@ fn cursor(tag: &str, n: u64) -> String {
 /// `tag`); `Ok(None)` otherwise.
 async fn list_fault(
     state: &AppState,
-    query: &Query,
+    query: &QueryPairs,
     tag: &str,
     first: u64,
 ) -> Result<Option<String>, Response> {
@@ -280,11 +279,10 @@ async fn list_fault(
 async fn list_threads(
     State(state): State<AppState>,
     Path(sid): Path<String>,
-    RawQuery(raw): RawQuery,
+    query: QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let query = Query::parse(raw.as_deref());
     let limit = parse_limit(&query)?;
     let offset = parse_cursor(&query, "thrpg")?.unwrap_or(0);
     let statuses: Vec<&str> = query
@@ -322,11 +320,10 @@ async fn list_threads(
 async fn list_events(
     State(state): State<AppState>,
     Path((sid, tid)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
+    query: QueryPairs,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let query = Query::parse(raw.as_deref());
     let limit = parse_limit(&query)?;
     let after_cursor = parse_cursor(&query, "evtpg")?;
     let filter = TypeFilter::from_values(query.all(&["type", "types", "types[]", "type[]"]));

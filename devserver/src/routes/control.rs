@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -18,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::config::IdMode;
 use crate::errors::{json_response, ApiError};
+use crate::extract::JsonBody;
 use crate::faults::{FaultSpec, ListFaultSpec};
 use crate::state::AppState;
 use crate::store::{NewEvent, NewThread};
@@ -196,47 +196,68 @@ fn ok(value: Value) -> Response {
     json_response(StatusCode::OK, value.to_string())
 }
 
-/// Parses a JSON body; an empty body is `{}`.
-fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(json!({}));
+/// A string field of a control body: absent or `null` (`None`), else a non-empty string.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "String")]
+struct NonEmpty(String);
+
+impl TryFrom<String> for NonEmpty {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.is_empty() {
+            Err("must be a non-empty string or null")
+        } else {
+            Ok(NonEmpty(s))
+        }
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid JSON body: {e}")))
 }
 
-fn opt_string(v: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::invalid(format!(
-            "'{key}' must be a non-empty string or null."
-        ))),
-    }
+fn text(field: Option<NonEmpty>) -> Option<String> {
+    field.map(|NonEmpty(s)| s)
 }
 
-async fn create_session(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let v = parse_body(&body)?;
-    let id = state.store.create_session(opt_string(&v, "session_id")?);
-    Ok(ok(json!({ "session_id": id })))
+/// The body of `POST /_control/sessions`. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+struct CreateSession {
+    session_id: Option<NonEmpty>,
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<CreateSession>,
+) -> Response {
+    let id = state.store.create_session(text(body.session_id));
+    ok(json!({ "session_id": id }))
 }
 
 async fn list_sessions(State(state): State<AppState>) -> Response {
     ok(state.store.summary())
 }
 
+/// The body of `POST /_control/sessions/{sid}/threads`. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+struct CreateThread {
+    agent_name: Option<NonEmpty>,
+    parent_thread_id: Option<NonEmpty>,
+    thread_id: Option<NonEmpty>,
+    role: Option<NonEmpty>,
+    status: Option<NonEmpty>,
+    created_by_tool_use_id: Option<NonEmpty>,
+}
+
 async fn create_thread(
     State(state): State<AppState>,
     Path(sid): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody<CreateThread>,
 ) -> Result<Response, ApiError> {
-    let v = parse_body(&body)?;
     let new = NewThread {
-        agent_name: opt_string(&v, "agent_name")?.unwrap_or_else(|| "Agent".into()),
-        parent_thread_id: opt_string(&v, "parent_thread_id")?,
-        thread_id: opt_string(&v, "thread_id")?,
-        role: opt_string(&v, "role")?,
-        status: opt_string(&v, "status")?,
-        created_by_tool_use_id: opt_string(&v, "created_by_tool_use_id")?,
+        agent_name: text(body.agent_name).unwrap_or_else(|| "Agent".into()),
+        parent_thread_id: text(body.parent_thread_id),
+        thread_id: text(body.thread_id),
+        role: text(body.role),
+        status: text(body.status),
+        created_by_tool_use_id: text(body.created_by_tool_use_id),
     };
     let thread = state.store.create_thread(&sid, new)?;
     Ok(ok(thread.to_json()))
@@ -249,9 +270,9 @@ fn stored_json(json: &str) -> Response {
 async fn append_event(
     State(state): State<AppState>,
     Path((sid, tid)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    let ev = NewEvent::from_value(parse_body(&body)?)?;
+    let ev = NewEvent::from_value(body)?;
     let stored = state.store.append(&sid, &tid, ev)?;
     Ok(stored_json(&stored.json))
 }
@@ -270,35 +291,39 @@ fn instantiate(v: &Value, i: usize) -> Value {
     }
 }
 
+/// The body of `POST .../events/batch`: `events`, or `count` copies of `template`.
+#[derive(Debug, Deserialize)]
+struct Batch {
+    events: Option<Vec<Value>>,
+    count: Option<u64>,
+    template: Option<Value>,
+}
+
 async fn append_batch(
     State(state): State<AppState>,
     Path((sid, tid)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(body): JsonBody<Batch>,
 ) -> Result<Response, ApiError> {
-    let v = parse_body(&body)?;
-    let events: Vec<NewEvent> = match (v.get("events"), v.get("count")) {
-        (Some(Value::Array(list)), _) => list
-            .iter()
-            .cloned()
+    let events: Vec<NewEvent> = match (body.events, body.count) {
+        (Some(list), _) => list
+            .into_iter()
             .map(NewEvent::from_value)
             .collect::<Result<_, _>>()?,
         (None, Some(count)) => {
-            let n = count
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
+            let n = usize::try_from(count)
+                .ok()
                 .filter(|n| *n <= MAX_BATCH)
                 .ok_or_else(|| {
                     ApiError::invalid(format!("'count' must be an integer <= {MAX_BATCH}."))
                 })?;
-            let template = v
-                .get("template")
-                .cloned()
+            let template = body
+                .template
                 .unwrap_or_else(|| json!({"type": "agent.message", "content": "event {i}"}));
             (0..n)
                 .map(|i| NewEvent::from_value(instantiate(&template, i)))
                 .collect::<Result<_, _>>()?
         }
-        _ => {
+        (None, None) => {
             return Err(ApiError::invalid(
                 "Expected {\"events\": [...]} or {\"count\": N, \"template\": {...}}.",
             ))
@@ -312,9 +337,10 @@ async fn append_batch(
     })))
 }
 
-async fn arm_faults(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let spec: FaultSpec = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid(format!("Invalid fault spec: {e}")))?;
+async fn arm_faults(
+    State(state): State<AppState>,
+    JsonBody(spec): JsonBody<FaultSpec>,
+) -> Result<Response, ApiError> {
     spec.validate().map_err(ApiError::invalid)?;
     let n = state.faults.arm(spec);
     Ok(ok(json!({ "armed": n })))
@@ -333,9 +359,10 @@ async fn get_faults(State(state): State<AppState>) -> Response {
     }))
 }
 
-async fn arm_list_faults(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let spec: ListFaultSpec = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid(format!("Invalid list fault spec: {e}")))?;
+async fn arm_list_faults(
+    State(state): State<AppState>,
+    JsonBody(spec): JsonBody<ListFaultSpec>,
+) -> Result<Response, ApiError> {
     spec.validate().map_err(ApiError::invalid)?;
     let n = state.list_faults.arm(spec);
     Ok(ok(json!({ "armed": n })))
@@ -390,7 +417,8 @@ async fn status(State(state): State<AppState>) -> Response {
     }))
 }
 
-/// The body of `POST /_control/config`: every field optional, unknown fields refused.
+/// The body of `POST /_control/config`: every field optional (an empty body reads, changes
+/// nothing), unknown fields refused.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigPatch {
@@ -409,16 +437,10 @@ async fn get_config(State(state): State<AppState>) -> Response {
     ok(current_config(&state))
 }
 
-async fn set_config(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let patch: ConfigPatch = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        ConfigPatch {
-            ids: None,
-            ignore_last_event_id: None,
-        }
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::invalid(format!("Invalid config: {e}")))?
-    };
+async fn set_config(
+    State(state): State<AppState>,
+    JsonBody(patch): JsonBody<ConfigPatch>,
+) -> Result<Response, ApiError> {
     // Validate everything before changing anything.
     let ids = patch
         .ids

@@ -309,3 +309,69 @@ async fn demo_scenario_has_history_at_once_and_plays_live() {
     let _ = take_blocks(&mut buf);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn control_bodies_are_json_whatever_the_content_type() {
+    let srv = start().await;
+    // `curl -d` sends a form content type, a page's "simple" POST text/plain: both are read.
+    for (i, ct) in ["application/x-www-form-urlencoded", "text/plain", ""]
+        .into_iter()
+        .enumerate()
+    {
+        let body = format!(r#"{{"session_id":"sess_ct{i}"}}"#);
+        let headers: &[(&str, &str)] = if ct.is_empty() {
+            &[]
+        } else {
+            &[("Content-Type", ct)]
+        };
+        let r = srv
+            .req("POST", "/_control/sessions", headers, Some(body.as_bytes()))
+            .await;
+        assert_eq!(r.status, 200, "{ct}: {}", r.text());
+        assert_eq!(r.json()["session_id"], format!("sess_ct{i}"));
+    }
+    // An empty body is `{}`.
+    let r = srv
+        .req("POST", "/_control/sessions", &[], Some(b" \n"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Bodies that are not JSON, or not the route's shape: the typed 400.
+    let sid = srv.session().await;
+    for (path, body) in [
+        ("/_control/sessions".to_string(), "{bad"),
+        ("/_control/sessions".to_string(), r#"{"session_id":""}"#),
+        ("/_control/sessions".to_string(), r#"{"session_id":5}"#),
+        (
+            format!("/_control/sessions/{sid}/threads"),
+            r#"{"agent_name":""}"#,
+        ),
+        (
+            format!("/_control/sessions/{sid}/threads"),
+            r#"{"role":["x"]}"#,
+        ),
+        (
+            format!("/_control/sessions/{sid}/threads/sthr_x/events"),
+            "[1]",
+        ),
+        (
+            format!("/_control/sessions/{sid}/threads/sthr_x/events/batch"),
+            "{}",
+        ),
+        (
+            format!("/_control/sessions/{sid}/threads/sthr_x/events/batch"),
+            r#"{"count":-1}"#,
+        ),
+        ("/_control/faults".to_string(), ""),
+        ("/_control/config".to_string(), r#"{"ids":1}"#),
+    ] {
+        let r = srv
+            .req(
+                "POST",
+                &path,
+                &[("Content-Type", "application/json")],
+                Some(body.as_bytes()),
+            )
+            .await;
+        assert_error(&r, 400, "invalid_request_error");
+    }
+}
