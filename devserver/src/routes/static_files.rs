@@ -1,122 +1,63 @@
-//! Static files served at `/` from `--static DIR`, and the JSON 404 for everything else.
+//! Static files served at `/` from `--static DIR` (tower-http's `ServeDir`), and the JSON 404
+//! for everything else.
+//!
+//! `ServeDir` decodes the path, refuses `..`, serves `index.html` for a directory and lists
+//! none, answers `HEAD`, ranges and conditional `GET`s. Its answers get three changes here:
+//! - `Cache-Control: no-cache`, so a reloaded demo page picks up a rebuilt `pkg/`;
+//! - text types carry `charset=utf-8` and JavaScript is `text/javascript` (mime_guess gives
+//!   `.mjs` `application/javascript`, and no charset anywhere: a classic script or a style
+//!   sheet without one is read in the page's encoding);
+//! - a directory without its trailing `/` is a `301` (ServeDir: `307`), as before.
 
-use std::path::{Component, Path, PathBuf};
-
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tower_http::services::ServeDir;
 
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// The content type of a file, by extension.
-pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("html" | "htm") => "text/html; charset=utf-8",
-        Some("js" | "mjs" | "cjs") => "text/javascript; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("css") => "text/css; charset=utf-8",
-        Some("json" | "map") => "application/json",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("ico") => "image/x-icon",
-        Some("webp") => "image/webp",
-        Some("woff2") => "font/woff2",
-        Some("woff") => "font/woff",
-        Some("txt" | "md") => "text/plain; charset=utf-8",
-        Some("ts" | "d.ts") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Maps a URL path to a file under `root`, refusing `..` and absolute components.
-fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded: String = percent_decode(url_path)?;
-    let mut out = root.to_path_buf();
-    for comp in Path::new(decoded.trim_start_matches('/')).components() {
-        match comp {
-            Component::Normal(c) => out.push(c),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+fn not_found(path: &str) -> Response {
+    ApiError::not_found(format!("No route for '{path}'.")).into_response()
 }
 
 /// Fallback handler: a static file when `--static` is set and it exists, else a JSON 404.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let not_found = || ApiError::not_found(format!("No route for '{path}'.")).into_response();
     let Some(root) = state.config.static_dir.as_ref() else {
-        return not_found();
+        return not_found(&path);
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return not_found();
+        return not_found(&path);
     }
-    let Some(mut file) = resolve(root, &path) else {
-        return not_found();
+    // An unreadable file is a 404, as a missing one.
+    let Ok(res) = ServeDir::new(root).try_call(req).await else {
+        return not_found(&path);
     };
-    if tokio::fs::metadata(&file)
-        .await
-        .map(|m| m.is_dir())
-        .unwrap_or(false)
-    {
-        if !path.ends_with('/') {
-            // Redirect so relative URLs in index.html resolve inside the directory.
-            let mut res = Response::new(Body::empty());
-            *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
-            let query = req
-                .uri()
-                .query()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default();
-            if let Ok(v) = HeaderValue::from_str(&format!("{path}/{query}")) {
-                res.headers_mut().insert(header::LOCATION, v);
-            }
-            return res;
-        }
-        file.push("index.html");
+    let mut res = res.map(axum::body::Body::new);
+    match res.status() {
+        StatusCode::NOT_FOUND => return not_found(&path),
+        StatusCode::TEMPORARY_REDIRECT => *res.status_mut() = StatusCode::MOVED_PERMANENTLY,
+        _ => {}
     }
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => {
-            let mut res = Response::new(if req.method() == Method::HEAD {
-                Body::empty()
-            } else {
-                Body::from(bytes)
-            });
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(&file)),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            res
-        }
-        Err(_) => not_found(),
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    utf8_text(h);
+    res
+}
+
+/// `text/*` and JavaScript as `text/...; charset=utf-8`.
+fn utf8_text(h: &mut HeaderMap) {
+    let Some(ct) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let ct = match ct {
+        "application/javascript" => "text/javascript",
+        ct if ct.starts_with("text/") && !ct.contains(';') => ct,
+        _ => return,
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{ct}; charset=utf-8")) {
+        h.insert(header::CONTENT_TYPE, v);
     }
 }
 
@@ -125,15 +66,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn types_and_paths() {
-        assert_eq!(content_type(Path::new("a/b.wasm")), "application/wasm");
-        assert!(content_type(Path::new("x.mjs")).starts_with("text/javascript"));
-        assert!(content_type(Path::new("x.JS")).starts_with("text/javascript"));
-        assert!(resolve(Path::new("/r"), "/../etc/passwd").is_none());
-        assert!(resolve(Path::new("/r"), "/a/%2e%2e/%2e%2e/x").is_none());
-        assert_eq!(
-            resolve(Path::new("/r"), "/a/b%20c.js"),
-            Some(PathBuf::from("/r/a/b c.js"))
-        );
+    fn text_types_are_utf8() {
+        for (given, want) in [
+            ("text/html", "text/html; charset=utf-8"),
+            ("text/javascript", "text/javascript; charset=utf-8"),
+            ("application/javascript", "text/javascript; charset=utf-8"),
+            ("text/css", "text/css; charset=utf-8"),
+            ("text/plain; charset=latin1", "text/plain; charset=latin1"),
+            ("application/wasm", "application/wasm"),
+            ("image/png", "image/png"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(given));
+            utf8_text(&mut h);
+            assert_eq!(h[header::CONTENT_TYPE], want, "{given}");
+        }
     }
 }
