@@ -3,7 +3,6 @@
 //! Every message says what happened and what to do about it. No message ever contains the
 //! token: requests are described by method and path only.
 
-use serde::Deserialize;
 
 /// What went wrong, as a stable, matchable category.
 ///
@@ -126,6 +125,8 @@ impl std::fmt::Display for ErrorKind {
 
 /// The `error` object of the API's error body:
 /// `{"type":"error","request_id":"...","error":{"type":"not_found_error","message":"..."}}`.
+/// Read from a body by `parseApiError` in `src/js/glue.js` (through `transport::js::api_error`),
+/// the one reader of that format: a string field of another JSON type is left out there.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApiError {
     /// The server's `error.type`, for example `not_found_error`.
@@ -136,34 +137,6 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The server's `error.param`, when it names the offending parameter.
     pub param: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireBody {
-    request_id: Option<String>,
-    error: Option<WireError>,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(rename = "type")]
-    error_type: Option<String>,
-    message: Option<String>,
-    param: Option<String>,
-}
-
-impl ApiError {
-    /// Reads an API error body; `None` when the text is not one (HTML from a proxy, say).
-    pub fn parse(body: &str) -> Option<ApiError> {
-        let wire: WireBody = serde_json::from_str(body).ok()?;
-        let error = wire.error?;
-        Some(ApiError {
-            error_type: error.error_type,
-            message: error.message,
-            request_id: wire.request_id,
-            param: error.param,
-        })
-    }
 }
 
 /// Where in an event's `data` a JSON decode failed, with the event named and its text kept.
