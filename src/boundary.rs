@@ -5,7 +5,7 @@
 //! and fails when a value differs, so Rust is the one home and the JavaScript a checked copy.
 //!
 //! Per event, a batch holds its parts as UTF-8 text, each ended by a CR (which never occurs in
-//! an SSE field), and a flags number; see `Batch` in `js/stream.rs` and `Collect` in
+//! an SSE field), and a flags number; see `Batch` in `js/stream.rs` and `BatchSink` in
 //! `js/parser.rs` for the parts.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 

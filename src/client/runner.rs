@@ -506,8 +506,9 @@ impl Sink for Delivery<'_> {
     }
 }
 
-/// What the per-chunk callback of the body pump shares with the driver.
-struct Pipe {
+/// The state of reading a body: what the per-chunk callback of the body pump shares with the
+/// driver.
+struct ReadState {
     parser: Parser,
     dedupe: Dedupe,
     /// A `retry:` field of the body, for the machine.
@@ -520,7 +521,7 @@ struct FetchDriver {
     config: Rc<StreamConfig>,
     fetch: Function,
     url: String,
-    pipe: Rc<RefCell<Pipe>>,
+    read_state: Rc<RefCell<ReadState>>,
     /// The token of the next request (resolved by the provider, or the static one).
     token: RefCell<Option<String>>,
     /// The attempt whose body `Read` reads.
@@ -548,7 +549,7 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
     for (_, value) in &config.headers {
         shared.add_secret(value);
     }
-    let pipe = Pipe {
+    let read_state = ReadState {
         parser: Parser::with_max_event_bytes(config.max_event_bytes),
         dedupe: config.dedupe(),
         server_retry: None,
@@ -563,7 +564,7 @@ async fn run(shared: Rc<Shared>, config: StreamConfig) {
         }),
         config: Rc::new(config),
         fetch,
-        pipe: Rc::new(RefCell::new(pipe)),
+        read_state: Rc::new(RefCell::new(read_state)),
         attempt: RefCell::new(None),
     });
     drive_stream(&shared, &mut machine, &mut |command| {
@@ -616,10 +617,10 @@ impl FetchDriver {
             return Self::ended(o);
         }
         {
-            let mut pipe = self.pipe.borrow_mut();
-            pipe.parser.reset();
-            pipe.parser.set_last_event_id(&resume);
-            pipe.dedupe.connected();
+            let mut read_state = self.read_state.borrow_mut();
+            read_state.parser.reset();
+            read_state.parser.set_last_event_id(&resume);
+            read_state.dedupe.connected();
         }
         // A live-only server sends nothing of what happened while the stream was away: every
         // connection lists the history again, and the dedupe's replay detection skips what was
@@ -644,7 +645,7 @@ impl FetchDriver {
             attempt.pause_watchdog(false);
             // The body that follows may replay what the listing just delivered (a server
             // that ignores Last-Event-ID): it is watched as a connection of its own.
-            self.pipe.borrow_mut().dedupe.connected();
+            self.read_state.borrow_mut().dedupe.connected();
             match listed {
                 Ok(()) => self.backfill_pending.set(false),
                 Err(_) if self.shared.is_closed() => return Vec::new(),
@@ -662,19 +663,19 @@ impl FetchDriver {
         // Chunks are handled synchronously as the pump reads them: parse, dedupe, deliver.
         let terminal = Rc::new(Cell::new(false));
         let on_chunk = {
-            let (shared, config, pipe, terminal) = (
+            let (shared, config, read_state, terminal) = (
                 self.shared.clone(),
                 self.config.clone(),
-                self.pipe.clone(),
+                self.read_state.clone(),
                 terminal.clone(),
             );
             move |chunk: &[u8]| -> Chunk {
-                let mut pipe = pipe.borrow_mut();
-                let Pipe {
+                let mut read_state = read_state.borrow_mut();
+                let ReadState {
                     parser,
                     dedupe,
                     server_retry,
-                } = &mut *pipe;
+                } = &mut *read_state;
                 let mut delivery = Delivery::new(&shared, &config, dedupe, server_retry);
                 parser.push(chunk, &mut delivery);
                 delivery.flush();
@@ -691,7 +692,7 @@ impl FetchDriver {
         let pumped = attempt.pump(on_chunk).await;
         drop(attempt);
         let mut inputs = Vec::new();
-        if let Some(ms) = self.pipe.borrow_mut().server_retry.take() {
+        if let Some(ms) = self.read_state.borrow_mut().server_retry.take() {
             inputs.push(Input::ServerRetry(ms));
         }
         if self.shared.closed.get() {
@@ -704,7 +705,7 @@ impl FetchDriver {
                 "the response body yielded a chunk that is not bytes",
             ))),
             Ok(Chunk::Next) => {
-                self.pipe.borrow_mut().parser.end();
+                self.read_state.borrow_mut().parser.end();
                 Self::ended(Outcome::EndOfBody)
             }
             Err(o) => Self::ended(o),
@@ -814,12 +815,12 @@ impl FetchDriver {
 
     /// Delivers listed events (JSON objects) through the dedupe, then flushes.
     fn deliver_listed(&self, items: impl Iterator<Item = JsValue>) {
-        let mut pipe = self.pipe.borrow_mut();
-        let Pipe {
+        let mut read_state = self.read_state.borrow_mut();
+        let ReadState {
             dedupe,
             server_retry,
             ..
-        } = &mut *pipe;
+        } = &mut *read_state;
         let mut delivery = Delivery::new(&self.shared, &self.config, dedupe, server_retry);
         for item in items {
             let id = text_field(&item, "id");

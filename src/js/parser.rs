@@ -33,7 +33,7 @@ pub struct SseParser {
 /// event id as UTF-8, each followed by CR (which never occurs in an SSE field), and a flag
 /// byte per event. With `wide` (Node), data that is valid UTF-8 but not ASCII goes there as
 /// UTF-16LE instead (`FLAG_WIDE_DATA`; its own part is empty), ending where `ends` says.
-struct Collect<'a> {
+struct BatchSink<'a> {
     batch: &'a mut Vec<u8>,
     flags: &'a mut Vec<u8>,
     wide: Option<&'a mut Buf>,
@@ -42,7 +42,7 @@ struct Collect<'a> {
     errors: Vec<Error>,
 }
 
-impl Collect<'_> {
+impl BatchSink<'_> {
     /// Pushes `data` to `wide`, if there is one and it is valid UTF-8 but not ASCII.
     fn push_wide(&mut self, data: &[u8]) -> bool {
         let Some(wide) = self.wide.as_deref_mut() else {
@@ -64,7 +64,7 @@ impl Collect<'_> {
     }
 }
 
-impl Sink for Collect<'_> {
+impl Sink for BatchSink<'_> {
     fn on_event(&mut self, e: EventRef<'_>) {
         self.push(e.event_type.as_bytes());
         self.push(e.id.unwrap_or("").as_bytes());
@@ -99,7 +99,8 @@ impl Sink for Collect<'_> {
     }
 }
 
-struct Collected {
+/// What one `push` produced: its events for JavaScript, and the errors to report after them.
+struct PushedEvents {
     events: Array,
     errors: Vec<Error>,
 }
@@ -144,7 +145,7 @@ impl SseParser {
         if let Some(wide) = &mut self.wide {
             wide.clear();
         }
-        let mut sink = Collect {
+        let mut sink = BatchSink {
             batch: &mut self.batch,
             flags: &mut self.flags,
             wide: self.wide.as_mut(),
@@ -160,7 +161,7 @@ impl SseParser {
             let wide = self.wide.as_ref().map_or(&[][..], Buf::content);
             build_events(&self.batch, &self.flags, wide, &self.ends)
         };
-        let sink = Collected { events, errors };
+        let sink = PushedEvents { events, errors };
         if let Some(first) = sink.errors.first() {
             match &self.on_error {
                 Some(f) => {

@@ -131,8 +131,9 @@ impl Sink for Vec<Item> {
 #[derive(Debug, Clone)]
 pub struct Parser {
     max_event_bytes: usize,
-    /// Bytes of BOM matched so far at the start of the stream; `None` once decided.
-    bom_seen: Option<usize>,
+    /// While the start of the body may still be a BOM: how many of its bytes matched so far;
+    /// `None` once decided (a BOM dropped, or none).
+    bom_bytes_matched: Option<usize>,
     /// The bytes of an unterminated line, carried to the next chunk. Lines that start and end
     /// inside one chunk are parsed straight from the chunk and never copied here.
     line: Vec<u8>,
@@ -188,7 +189,7 @@ impl Parser {
     pub fn with_max_event_bytes(max: usize) -> Parser {
         Parser {
             max_event_bytes: max.max(1),
-            bom_seen: Some(0),
+            bom_bytes_matched: Some(0),
             line: Vec::new(),
             after_cr: false,
             data: Vec::new(),
@@ -239,7 +240,7 @@ impl Parser {
     /// Per the spec, a reconnect resumes from the last event ID *string* (set at dispatch), so an
     /// `id:` seen in a block that never completed is forgotten.
     pub fn reset(&mut self) {
-        self.bom_seen = Some(0);
+        self.bom_bytes_matched = Some(0);
         self.line.clear();
         self.after_cr = false;
         self.clear_block();
@@ -261,7 +262,7 @@ impl Parser {
     /// Feeds one chunk of bytes. Events, comments, `retry:` values and errors go to `sink` in
     /// stream order.
     pub fn push<S: Sink + ?Sized>(&mut self, chunk: &[u8], sink: &mut S) {
-        let chunk = match self.bom_seen {
+        let chunk = match self.bom_bytes_matched {
             None => chunk,
             Some(_) => match self.strip_bom(chunk, sink) {
                 Some(rest) => rest,
@@ -285,12 +286,12 @@ impl Parser {
         chunk: &'c [u8],
         sink: &mut S,
     ) -> Option<&'c [u8]> {
-        let mut matched = self.bom_seen.unwrap_or(0);
+        let mut matched = self.bom_bytes_matched.unwrap_or(0);
         let mut used = 0;
         while matched < BOM.len() && used < chunk.len() {
             if chunk[used] != BOM[matched] {
                 // Not a BOM: the held-back prefix is ordinary stream bytes after all.
-                self.bom_seen = None;
+                self.bom_bytes_matched = None;
                 self.push_lines(&BOM[..matched], sink);
                 return Some(&chunk[used..]);
             }
@@ -298,10 +299,10 @@ impl Parser {
             used += 1;
         }
         if matched == BOM.len() {
-            self.bom_seen = None;
+            self.bom_bytes_matched = None;
             Some(&chunk[used..])
         } else {
-            self.bom_seen = Some(matched);
+            self.bom_bytes_matched = Some(matched);
             None
         }
     }
