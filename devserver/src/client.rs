@@ -1,6 +1,15 @@
 //! A minimal HTTP/1.1 client over a raw `TcpStream`, for the integration tests and the load
 //! example (no TLS, no dependencies). It decodes `Transfer-Encoding: chunked` by hand and keeps
 //! the chunk boundaries, so tests can check how the server framed the body.
+//!
+//! Kept by hand, not a library client, because the tests need what such a client hides:
+//! - [`Streaming::next_chunk`] is one chunk exactly as the server framed it (the `chunk_bytes`
+//!   fault test checks the pieces, the `abort` one that no last chunk came); hyper's client
+//!   hands out body frames as socket reads return them, so one chunk may come as two frames
+//!   and the framing cannot be told;
+//! - requests go out byte for byte: header values that are not UTF-8 (the `Last-Event-ID`
+//!   tests), a path with `..` (the static files test), which a URL-based client resolves
+//!   before sending.
 
 use std::io;
 use std::net::SocketAddr;
