@@ -1,10 +1,16 @@
 // ---------------------------------------------------------------------------------------------
 // threadtail: the typed events of a thread stream.
 //
-// Hand-written to match src/events/ (the Rust model); a native test (src/events/dts_drift.rs)
-// fails when an event type or a payload field exists on one side only. Field names are the
-// wire's (snake_case). Every field but `type` is optional: servers differ, and the library
-// delivers events as received.
+// What JavaScript receives is the API's JSON as sent: each event is `JSON.parse` of its `data`
+// (with `type` and `id` filled in from the SSE fields when the JSON lacks them), not checked
+// against these declarations at run time. They are the contract of the API: what a conforming
+// server sends, so a field may still hold another JSON type when a server does not conform.
+// (The Rust API's typed model, src/events/, does check: a value of another type stays in
+// `extra`.)
+//
+// Hand-written to match src/events/; a native test (src/events/dts_drift.rs) fails when an
+// event type, a payload field or a field's type differs from the Rust model. Field names are
+// the wire's (snake_case). Every field but `type` is optional: servers differ.
 //
 // Usage:
 //   stream.on("session.thread_created", (e) => e.parent_thread_id); // typed
