@@ -101,6 +101,9 @@ extern "C" {
     ) -> Function;
     #[wasm_bindgen(method)]
     pub(crate) fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
+    /// Hands one batch (see `Batch` in `js/stream.rs`) to the listeners: where its parts are
+    /// in wasm memory. Returns how many events were handed over; `stopped` then says whether
+    /// the stream must stop reading.
     #[wasm_bindgen(method)]
     pub(crate) fn deliver(
         this: &Dispatcher,
@@ -117,6 +120,8 @@ extern "C" {
     ) -> u32;
     #[wasm_bindgen(method, getter)]
     pub(crate) fn handled(this: &Dispatcher) -> i32;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn stopped(this: &Dispatcher) -> bool;
     #[wasm_bindgen(method, getter, js_name = decodeEach)]
     pub(crate) fn decode_each(this: &Dispatcher) -> bool;
     #[wasm_bindgen(method)]

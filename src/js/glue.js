@@ -273,6 +273,8 @@ export class Dispatcher {
     // While a batch is delivered: how many of its events were handed over (or reported as
     // decode errors), the current one included; -1 otherwise. Rust reads it for lastEventId.
     this.handled = -1;
+    // Whether the last delivery must stop the reading (see `deliver`).
+    this.stopped = false;
   }
 
   /** Adds a listener; returns the function that removes it. */
@@ -302,17 +304,19 @@ export class Dispatcher {
    * their CR) and its flags (FLAG_UPDATE, FLAG_HAS_ID, FLAG_WIDE_DATA: its data is UTF-16LE in
    * `wide`, FLAG_SKELETON: its data part is a skeleton whose long strings are in `long`; `ends`
    * and `raw` say where; see src/boundary.rs, `Batch` in `stream.rs` and `Parts`).
-   * Returns twice the number of events handed over (or reported as decode errors), plus 1 when
-   * the stream must stop reading (a terminal event was delivered, or the stream was closed).
+   * Returns the number of events handed over (or reported as decode errors); `stopped` then
+   * says whether the stream must stop reading (a terminal event was delivered, or the stream
+   * was closed).
    */
   deliver(ptr, len, metaPtr, count, wide, wideLen, long, raw, ends, endsLen) {
     this.handled = 0;
+    this.stopped = false;
     try {
       const parts = new Parts(this.memory, wide, wideLen, long, raw, ends, endsLen);
-      const stop = this.decodeEach
+      this.stopped = this.decodeEach
         ? this.deliverEach(ptr, len, metaPtr, count, parts)
         : this.deliverBatch(ptr, len, metaPtr, count, parts);
-      return this.handled * 2 + (stop ? 1 : 0);
+      return this.handled;
     } finally {
       this.handled = -1;
     }

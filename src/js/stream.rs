@@ -196,7 +196,7 @@ impl Handler for JsHandler {
         // Only a shared borrow is held while listeners run: they may read `lastEventId`
         // (which reads the batch) or call `close()`, and nothing adds to the batch meanwhile.
         let ((text, text_len), (wide, wide_len)) = (batch.text.raw(), batch.wide.raw());
-        let ended = self.dispatcher.deliver(
+        let handed = self.dispatcher.deliver(
             text,
             text_len,
             batch.meta.as_ptr() as u32,
@@ -209,8 +209,8 @@ impl Handler for JsHandler {
             batch.ends.len() as u32,
         );
         let flushed = Flushed {
-            stop: ended & 1 == 1,
-            handed: Some((ended >> 1) as usize),
+            stop: self.dispatcher.stopped(),
+            handed: Some(handed as usize),
         };
         drop(batch);
         self.batch.borrow_mut().clear();

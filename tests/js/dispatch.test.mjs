@@ -74,8 +74,8 @@ function run(decodeEach, events, terminal = ["session.thread_status_terminated"]
   d.add("any", null, (e, meta) => seen.push([e, meta.update]));
   const typed = [];
   d.add("type", "agent.message", (e) => typed.push(e.id));
-  const ended = d.deliver(...args);
-  return { seen, typed, errors, stop: (ended & 1) === 1, handled: ended >> 1, after: d.handled };
+  const handled = d.deliver(...args);
+  return { seen, typed, errors, stop: d.stopped, handled, after: d.handled };
 }
 
 const text = "調査結果を、まとめました。".repeat(300); // 11 KB, not ASCII
