@@ -144,6 +144,13 @@ const WASM_BASE64 = "${wasmBytes.toString("base64")}";
 
 function decode(base64) {
   if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(base64);
+  // Node before 25 has no fromBase64; its Buffer decodes natively (0.8 ms here against 6 ms
+  // for the loop below). Read from globalThis so that no bundler injects a Buffer polyfill.
+  const NodeBuffer = globalThis.Buffer;
+  if (typeof NodeBuffer?.from === "function") {
+    const b = NodeBuffer.from(base64, "base64");
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  }
   const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
