@@ -377,6 +377,54 @@ fn dts_declares_exactly_what_the_rust_model_types() {
     );
 }
 
+/// `js/model.js` (the session model, plain JavaScript) names event types: its list of known
+/// types must be this version's, and every type it names (status maps, tool pairs, groups) a
+/// known one.
+const MODEL_JS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/js/model.js"));
+
+fn check_model_js(model_js: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let head = "const KNOWN_TYPES = new Set([";
+    let Some(start) = model_js.find(head) else {
+        return vec![format!("js/model.js: `{head}` not found")];
+    };
+    let list = &model_js[start + head.len()..];
+    let list = &list[..list.find("]);").unwrap_or(list.len())];
+    compare(
+        &mut problems,
+        "KNOWN_TYPES of js/model.js",
+        &set(KNOWN_TYPES),
+        &literals(list),
+    );
+    // Any other event type the model names ("a.b" string literals outside comments).
+    let code: String = model_js
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('*'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for named in literals(&code) {
+        let looks_like_type = named.contains('.')
+            && named
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        if looks_like_type && !KNOWN_TYPES.contains(&named.as_str()) {
+            problems.push(format!(
+                "js/model.js names the event type `{named}`, which the Rust model does not know"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_session_model_knows_the_same_event_types() {
+    let problems = check_model_js(MODEL_JS);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let typo = MODEL_JS.replacen("\"agent.thinking\"", "\"agent.thinkin\"", 1);
+    assert_ne!(typo, MODEL_JS, "the fixture edit must apply");
+    assert!(!check_model_js(&typo).is_empty());
+}
+
 #[test]
 fn api_dts_declares_every_error_kind() {
     let problems = check_api(API_DTS);
