@@ -179,7 +179,7 @@ const wideText = (buffer, ptr, len) =>
   NodeBuffer !== null ? NodeBuffer.from(buffer, ptr, len).toString("utf16le") : utf16.decode(new Uint8Array(buffer, ptr, len));
 
 /** `len` bytes of UTF-16LE as one string, made once and sliced in order. */
-class Slices {
+class WideTextPieces {
   constructor(buffer, ptr, len) {
     this.text = len > 0 ? wideText(buffer, ptr, len) : "";
     this.at = 0;
@@ -210,11 +210,11 @@ export const CUT_COUNT_SHIFT = 8;
  * decode error. `ends` holds, per FLAG_SKELETON event, where its original data ends in `raw`, then
  * where each of its strings ends in `long`.
  */
-class Parts {
+class OutOfLineParts {
   constructor(memory, wide, wideLen, long, raw, ends, endsLen) {
     this.memory = memory;
     // UTF-16 data (FLAG_WIDE_DATA), one part per event.
-    this.wide = new Slices(memory.buffer, wide, wideLen);
+    this.wide = new WideTextPieces(memory.buffer, wide, wideLen);
     // Copied out: a listener may grow the memory, which detaches views. The parts themselves
     // stay where they are until the delivery is over.
     this.ends = endsLen > 0 ? new Uint32Array(memory.buffer, ends, endsLen).slice() : null;
@@ -303,7 +303,7 @@ export class Dispatcher {
    * `count` events of four numbers at `meta` give where each one's type, id and data end (at
    * their CR) and its flags (FLAG_UPDATE, FLAG_HAS_ID, FLAG_WIDE_DATA: its data is UTF-16LE in
    * `wide`, FLAG_SKELETON: its data part is a skeleton whose long strings are in `long`; `ends`
-   * and `raw` say where; see src/boundary.rs, `Batch` in `stream.rs` and `Parts`).
+   * and `raw` say where; see src/boundary.rs, `Batch` in `stream.rs` and `OutOfLineParts`).
    * Returns the number of events handed over (or reported as decode errors); `stopped` then
    * says whether the stream must stop reading (a terminal event was delivered, or the stream
    * was closed).
@@ -312,7 +312,7 @@ export class Dispatcher {
     this.handled = 0;
     this.stopped = false;
     try {
-      const parts = new Parts(this.memory, wide, wideLen, long, raw, ends, endsLen);
+      const parts = new OutOfLineParts(this.memory, wide, wideLen, long, raw, ends, endsLen);
       this.stopped = this.decodeEach
         ? this.deliverEach(ptr, len, metaPtr, count, parts)
         : this.deliverBatch(ptr, len, metaPtr, count, parts);
@@ -471,7 +471,7 @@ export const decodesEach = () => DECODE_EACH;
  * Node (`each`; see `DECODE_EACH`).
  */
 export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
-  const slices = new Slices(wide.buffer, wide.byteOffset, wide.length);
+  const slices = new WideTextPieces(wide.buffer, wide.byteOffset, wide.length);
   let e = 0;
   const wideData = () => slices.upTo(ends[e++]);
   if (each) return buildEach(bytes, flags, wideData);

@@ -14,12 +14,12 @@ pub use stream::{EventIterator, SessionStream, ThreadStream};
 /// Bytes handed to JavaScript, reused from batch to batch: the content is `bytes[..len]`, and what lies
 /// past it is room kept from earlier batches, so that transcoding into it needs no zeroing.
 #[derive(Default)]
-struct Buf {
+struct ReusedBytes {
     bytes: Vec<u8>,
     len: usize,
 }
 
-impl Buf {
+impl ReusedBytes {
     /// The `n` bytes after the content, grown as needed.
     fn room(&mut self, n: usize) -> &mut [u8] {
         let end = self.len + n;

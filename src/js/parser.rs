@@ -2,7 +2,7 @@
 
 use super::error::{invalid, to_js};
 use super::options::{count_at_least, function, string};
-use super::Buf;
+use super::ReusedBytes;
 use crate::boundary::{FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_WIDE_DATA};
 use crate::error::Error;
 use crate::glue::{build_events, call_listener, decodes_each};
@@ -25,7 +25,7 @@ pub struct SseParser {
     batch: Vec<u8>,
     flags: Vec<u8>,
     /// UTF-16 data, in Node only (see `Batch` in `stream.rs`).
-    wide: Option<Buf>,
+    wide: Option<ReusedBytes>,
     ends: Vec<u32>,
 }
 
@@ -36,7 +36,7 @@ pub struct SseParser {
 struct BatchSink<'a> {
     batch: &'a mut Vec<u8>,
     flags: &'a mut Vec<u8>,
-    wide: Option<&'a mut Buf>,
+    wide: Option<&'a mut ReusedBytes>,
     ends: &'a mut Vec<u32>,
     on_comment: Option<&'a Function>,
     errors: Vec<Error>,
@@ -125,7 +125,7 @@ impl SseParser {
             buf: Vec::new(),
             batch: Vec::new(),
             flags: Vec::new(),
-            wide: decodes_each().then(Buf::default),
+            wide: decodes_each().then(ReusedBytes::default),
             ends: Vec::new(),
         })
     }
@@ -158,7 +158,7 @@ impl SseParser {
         let events = if self.flags.is_empty() {
             Array::new()
         } else {
-            let wide = self.wide.as_ref().map_or(&[][..], Buf::content);
+            let wide = self.wide.as_ref().map_or(&[][..], ReusedBytes::content);
             build_events(&self.batch, &self.flags, wide, &self.ends)
         };
         let sink = PushedEvents { events, errors };

@@ -5,7 +5,7 @@
 
 use super::error::to_js;
 use super::options::stream_config;
-use super::Buf;
+use super::ReusedBytes;
 use crate::boundary::{CUT_COUNT_SHIFT, FLAG_HAS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA};
 use crate::client::{Flushed, Handler, ReconnectInfo, Shared};
 use crate::error::Error;
@@ -43,10 +43,10 @@ use wasm_bindgen::prelude::*;
 /// Parts in `wide`, `long` and `raw` start where the previous one ended.
 #[derive(Default)]
 struct Batch {
-    text: Buf,
-    wide: Buf,
-    long: Buf,
-    raw: Buf,
+    text: ReusedBytes,
+    wide: ReusedBytes,
+    long: ReusedBytes,
+    raw: ReusedBytes,
     ends: Vec<u32>,
     meta: Vec<u32>,
 }
