@@ -3,7 +3,6 @@
 //! Every message says what happened and what to do about it. No message ever contains the
 //! token: requests are described by method and path only.
 
-
 /// What went wrong, as a stable, matchable category.
 ///
 /// The string forms (`as_str`) are the `kind` values of `ThreadtailError` in JavaScript.
