@@ -93,6 +93,8 @@ import "./extras.js";
 writeFileSync(join(pkg, "extras.js"), readFileSync(join(root, "js", "extras.js"), "utf8"));
 // "threadtail/model": plain JavaScript, no wasm and no side effects (js/model.js says why).
 writeFileSync(join(pkg, "model.js"), readFileSync(join(root, "js", "model.js"), "utf8"));
+// "threadtail/tabs": plain JavaScript over the default entry's streams (js/tabs.js says why).
+for (const f of ["tabs.js", "tabs-core.js"]) writeFileSync(join(pkg, f), readFileSync(join(root, "js", f), "utf8"));
 writeFileSync(join(pkg, "load.js"),
   replace(readFileSync(join(root, "js", "load.js"), "utf8"), `from "./glue.js"`, `from ${JSON.stringify(errorModule)}`));
 
@@ -171,6 +173,7 @@ const apiTypes = readFileSync(join(root, "types", "api.d.ts"), "utf8");
 writeFileSync(join(pkg, "index.d.ts"), `// Types of the threadtail package (every entry): the event types, then the API.\n${events}\n${apiTypes}`);
 writeFileSync(join(pkg, "slim.d.ts"), readFileSync(join(root, "types", "slim.d.ts"), "utf8"));
 writeFileSync(join(pkg, "model.d.ts"), readFileSync(join(root, "types", "model.d.ts"), "utf8"));
+writeFileSync(join(pkg, "tabs.d.ts"), readFileSync(join(root, "types", "tabs.d.ts"), "utf8"));
 writeFileSync(join(pkg, "inline.d.ts"), `// Types of "threadtail/inline": the same API as "threadtail".\nexport * from "./index.js";\n`);
 // wasm-bindgen's declarations name DOM types (RequestInfo, Response, BufferSource): not shipped.
 for (const f of ["threadtail.d.ts", "threadtail_bg.wasm.d.ts"]) rmSync(join(pkg, f), { force: true });
@@ -189,11 +192,13 @@ const manifest = {
     "./slim": { types: "./slim.d.ts", default: "./slim.js" },
     "./inline": { types: "./inline.d.ts", default: "./inline.js" },
     "./model": { types: "./model.d.ts", default: "./model.js" },
+    "./tabs": { types: "./tabs.d.ts", default: "./tabs.js" },
     [`./${WASM}`]: `./${WASM}`,
     "./package.json": "./package.json",
   },
   files: ["index.js", "slim.js", "inline.js", "node.js", "load.js", "extras.js", "threadtail.js", WASM,
-    "index.d.ts", "slim.d.ts", "inline.d.ts", "model.js", "model.d.ts", "snippets/"],
+    "index.d.ts", "slim.d.ts", "inline.d.ts", "model.js", "model.d.ts",
+    "tabs.js", "tabs-core.js", "tabs.d.ts", "snippets/"],
   sideEffects: ["./index.js", "./slim.js", "./inline.js", "./node.js", "./extras.js", "./snippets/*"],
   // require("threadtail") loads the ESM node entry (require(esm), on by default from these).
   engines: { node: "^20.19.0 || >=22.12.0" },
