@@ -76,6 +76,7 @@ step "TypeScript: usage compiles, mistakes do not, declarations match the runtim
 step "demo end to end in headless Chromium" node tests/e2e/demo.e2e.mjs
 step "a Web Worker in headless Chromium" node tests/e2e/worker.e2e.mjs
 step "the browser entry: resume point and EventSource close() in headless Chromium" node tests/e2e/browser-lifecycle.e2e.mjs
+step "threadtail/tabs: one connection for three tabs, hand-over, reload from the cache, in headless Chromium" node tests/e2e/tabs.e2e.mjs
 step "the packed package in real bundlers (Vite 7 dev, Vite 8 build, webpack, esbuild, Rollup) in headless Chromium" \
   node tests/bundlers/run.mjs
 stop_servers
