@@ -16,3 +16,12 @@ await init(42);
 const stream = new ThreadStream({ baseUrl: "/v1", sessionId: "s", threadId: "t", token: "k", signal: new AbortController().signal });
 stream.onError((e) => e instanceof ThreadtailError && e.kind === "wasm_load");
 new SseParser().push("data: x\n\n");
+
+// The JavaScript-only entries: the session model and the shared stream.
+import { createSessionModel } from "threadtail/model";
+import { SharedThreadStream } from "threadtail/tabs";
+const model = createSessionModel({ maxTimelineEntries: 100 });
+const shared = new SharedThreadStream({ baseUrl: "https://example.test/v1", sessionId: "s", threadId: "t", token: "k", persist: true });
+const detachShared = model.attach(shared);
+shared.onEvent((event, meta) => meta.cached === true && event.type.length > 0);
+detachShared();

@@ -11,3 +11,12 @@ await init(fetch("/assets/threadtail_bg.wasm"));
 initSync(readFileSync("threadtail_bg.wasm"));
 new ThreadStream({ baseUrl: "/v1", sessionId: "s", threadId: "t", token: "k" }).close();
 new inline.SseParser().end();
+
+// The JavaScript-only entries: the session model and the shared stream.
+import { createSessionModel } from "threadtail/model";
+import { SharedThreadStream } from "threadtail/tabs";
+const model = createSessionModel({ maxTimelineEntries: 100 });
+const shared = new SharedThreadStream({ baseUrl: "https://example.test/v1", sessionId: "s", threadId: "t", token: "k", persist: true });
+const detachShared = model.attach(shared);
+shared.onEvent((event, meta) => meta.cached === true && event.type.length > 0);
+detachShared();

@@ -20,3 +20,12 @@ stream.onError((e) => e instanceof ThreadtailError && e.kind === kind);
 new SseParser().push("data: x\n\n");
 new inline.SseParser().push(new Uint8Array([100, 97, 116, 97]));
 export { input };
+
+// The JavaScript-only entries: the session model and the shared stream.
+import { createSessionModel } from "threadtail/model";
+import { SharedThreadStream } from "threadtail/tabs";
+const model = createSessionModel({ maxTimelineEntries: 100 });
+const shared = new SharedThreadStream({ baseUrl: "https://example.test/v1", sessionId: "s", threadId: "t", token: "k", persist: true });
+const detachShared = model.attach(shared);
+shared.onEvent((event, meta) => meta.cached === true && event.type.length > 0);
+detachShared();
