@@ -23,6 +23,12 @@ const HINT_HTML =
   'In Vite\'s dev server (Vite 7 and older), add optimizeDeps: { exclude: ["threadtail"] } to vite.config, ' +
   'or import "threadtail/inline"; elsewhere, import "threadtail/slim" and call init() with the URL where you serve threadtail_bg.wasm.';
 
+// When the app chose the location (an input to init() of threadtail/slim), the bundler hints
+// above would name what the app already did: the fix is the location it gave.
+const HINT_GIVEN =
+  "Check the location given to init(): it must serve threadtail_bg.wasm as the package ships it; or pass the wasm's bytes.";
+const hintsFor = (given) => (given ? { missing: HINT_GIVEN, html: HINT_GIVEN } : { missing: HINT_MISSING, html: HINT_HTML });
+
 function loadError(message, status) {
   const props = { kind: "wasm_load", retryable: false };
   if (status !== undefined) props.status = status;
@@ -31,15 +37,15 @@ function loadError(message, status) {
 
 const hex = (bytes) => Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
 
-function checkBytes(bytes, what, contentType) {
+function checkBytes(bytes, what, hints, contentType) {
   if (bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b)) return bytes;
   // "<" first, or an HTML content type: a server's fallback page (an SPA's index.html).
   if (bytes[0] === 0x3c || /^text\/html/i.test(contentType || "")) {
-    throw loadError(`${what}: an HTML page came back, not the WebAssembly file (a server's fallback page: the file is not served there). ${HINT_HTML}`);
+    throw loadError(`${what}: an HTML page came back, not the WebAssembly file (a server's fallback page: the file is not served there). ${hints.html}`);
   }
   throw loadError(
     `${what}: not WebAssembly (it starts with ${hex(bytes) || "nothing"}, not 00 61 73 6d). ` +
-    `Serve threadtail_bg.wasm as the package ships it. ${HINT_MISSING}`,
+    `Serve threadtail_bg.wasm as the package ships it. ${hints.missing}`,
   );
 }
 
@@ -49,15 +55,21 @@ function bytesOf(source) {
     : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
 }
 
-async function responseBytes(response, what) {
+async function responseBytes(response, what, hints) {
   if (!response.ok) {
-    throw loadError(`${what} answered HTTP ${response.status}, not the WebAssembly file: it is not served there. ${HINT_MISSING}`, response.status);
+    throw loadError(`${what} answered HTTP ${response.status}, not the WebAssembly file: it is not served there. ${hints.missing}`, response.status);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return checkBytes(bytes, what, response.headers && response.headers.get("content-type"));
+  let body;
+  try {
+    body = await response.arrayBuffer();
+  } catch (e) {
+    // A body already read, or a connection that broke while reading it.
+    throw loadError(`could not read the answer of ${what} (${e && e.message})`);
+  }
+  return checkBytes(new Uint8Array(body), what, hints, response.headers && response.headers.get("content-type"));
 }
 
-async function fetchBytes(url) {
+async function fetchBytes(url, hints) {
   const href = String(url);
   if (href.startsWith("file:")) {
     // Node (and Node-like runtimes): fetch() takes no file: URL. getBuiltinModule keeps
@@ -70,45 +82,67 @@ async function fetchBytes(url) {
     } catch (e) {
       throw loadError(`could not read ${href} (${e && e.message}): pass the wasm's bytes or URL to init()`);
     }
-    return checkBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), href);
+    return checkBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), href, hints);
   }
   let response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw loadError(`could not fetch ${href} (${e && e.message}). ${HINT_MISSING}`);
+    // No answer at all: a network or CORS failure, or a relative URL where no document gives
+    // it a base (Node, some workers). Not a missing file.
+    throw loadError(`could not fetch ${href} (${e && e.message}): check the network and CORS, give an absolute URL, or pass the wasm's bytes`);
   }
-  return responseBytes(response, href);
+  return responseBytes(response, href, hints);
 }
 
-async function fromUrl(url) {
+async function fromUrl(url, hints) {
   try {
-    return await fetchBytes(url);
+    return await fetchBytes(url, hints);
   } catch (e) {
     if (!VITE_DEPS_WASM.test(String(url))) throw e;
     try {
-      return await fetchBytes(new URL(VITE_DEPS_FALLBACK, url));
+      return await fetchBytes(new URL(VITE_DEPS_FALLBACK, url), hints);
     } catch {
       throw e;
     }
   }
 }
 
-const isResponse = (x) => typeof Response === "function" && x instanceof Response;
+// By shape, as types/slim.d.ts declares them: a URL or Response of another realm or library
+// (a Location, undici's Response) is one too.
+const isUrl = (x) => typeof x === "string" || (x != null && typeof x === "object" && typeof x.href === "string");
 const isRequest = (x) => typeof Request === "function" && x instanceof Request;
+const isResponse = (x) =>
+  x != null && typeof x === "object" && typeof x.arrayBuffer === "function" && typeof x.ok === "boolean";
 const isModule = (x) => x instanceof WebAssembly.Module;
 const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x);
 
-/** Loads and instantiates the wasm once; a no-op when it is already loaded. */
-export async function loadWasm(input) {
+/**
+ * Loads and instantiates the wasm once; a no-op when it is already loaded. `given`: the app
+ * chose the input (init() of threadtail/slim with an argument), so the errors name it, not the
+ * bundler.
+ */
+export async function loadWasm(input, { given = false } = {}) {
   if (isLoaded()) return;
-  input = await input;
+  const hints = hintsFor(given);
+  try {
+    input = await input;
+  } catch (e) {
+    throw loadError(`the promise given to init() rejected (${e && e.message})`);
+  }
   let source;
-  if (typeof input === "string" || (typeof URL === "function" && input instanceof URL)) source = await fromUrl(input);
-  else if (isRequest(input)) source = await responseBytes(await fetch(input), input.url);
-  else if (isResponse(input)) source = await responseBytes(input, input.url || "the Response given to init()");
+  if (isRequest(input)) {
+    let response;
+    try {
+      response = await fetch(input);
+    } catch (e) {
+      throw loadError(`could not fetch ${input.url} (${e && e.message}): check the network and CORS, or pass the wasm's bytes`);
+    }
+    source = await responseBytes(response, input.url, hints);
+  } else if (isUrl(input)) source = await fromUrl(typeof input === "string" ? input : input.href, hints);
+  else if (isResponse(input)) source = await responseBytes(input, input.url || "the Response given to init()", hints);
   else if (isModule(input)) source = input;
-  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to init()");
+  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to init()", hints);
   else throw invalidInput();
   if (!isLoaded()) await initWasm({ module_or_path: source });
 }
@@ -118,7 +152,7 @@ export function loadWasmSync(input) {
   if (isLoaded()) return;
   let source;
   if (isModule(input)) source = input;
-  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to initSync()");
+  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to initSync()", hintsFor(true));
   else throw invalidInput("initSync() takes the wasm's bytes or a WebAssembly.Module");
   initWasmSync({ module: source });
 }

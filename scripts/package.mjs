@@ -78,6 +78,11 @@ let wasmModule, wasmInstance, wasm = NOT_LOADED;
 export function isLoaded() { return wasm !== NOT_LOADED; }
 `);
 glue = replace(glue, "    if (wasm !== undefined) return wasm;\n", "    if (wasm !== NOT_LOADED) return wasm;\n", 2);
+// initSync() (or the inline entry) may load the wasm while init() awaits its bytes: the objects
+// made meanwhile live in that instance, so init() must keep it rather than finalize a second.
+glue = replace(glue,
+  "    const { instance, module } = await __wbg_load(await module_or_path, imports);\n\n    return __wbg_finalize_init(instance, module);\n",
+  "    const { instance, module } = await __wbg_load(await module_or_path, imports);\n    if (wasm !== NOT_LOADED) return wasm;\n\n    return __wbg_finalize_init(instance, module);\n");
 writeFileSync(join(pkg, "threadtail.js"), glue);
 }
 
@@ -123,7 +128,9 @@ let ready;
 /** Loads the wasm (once: every call returns the same promise until a load fails). */
 export function init(input) {
   if (ready === undefined) {
-    ready = loadWasm(input === undefined ? new URL("./${WASM}", import.meta.url) : input);
+    ready = input === undefined
+      ? loadWasm(new URL("./${WASM}", import.meta.url))
+      : loadWasm(input, { given: true });
     // A failed load may be retried (another URL, the server back up).
     ready.catch(() => { ready = undefined; });
   }

@@ -104,8 +104,12 @@ for (const [name, input] of [
 }
 
 for (const [name, input, want] of [
-  ["a 404", (b) => `"${b}/missing/threadtail_bg.wasm"`, /HTTP 404.*threadtail\/inline/],
-  ["an HTML page", (b) => `"${b}/spa/threadtail_bg.wasm"`, /an HTML page came back.*optimizeDeps: \{ exclude: \["threadtail"\] \}/],
+  // The app chose the location: the fix is that location, not a bundler setting (the default
+  // entry's bundler hints are checked in tests/bundlers/run.mjs).
+  ["a 404", (b) => `"${b}/missing/threadtail_bg.wasm"`, /HTTP 404.*Check the location given to init\(\)/],
+  ["an HTML page", (b) => `"${b}/spa/threadtail_bg.wasm"`, /an HTML page came back.*Check the location given to init\(\)/],
+  ["a relative URL (no document to resolve it)", () => `"threadtail_bg.wasm"`, /could not fetch threadtail_bg\.wasm .*give an absolute URL/],
+  ["a rejected promise", () => `Promise.reject(new Error("no CDN"))`, /the promise given to init\(\) rejected \(no CDN\)/],
   ["bytes that are not WebAssembly", () => `new TextEncoder().encode("GIF89a")`, /not WebAssembly \(it starts with 47 49 46 38, not 00 61 73 6d\)/],
 ]) {
   test(`slim: init() rejects ${name} with a wasm_load ThreadtailError naming the fix; a later init() may succeed`, async () => {
@@ -123,6 +127,37 @@ for (const [name, input, want] of [
     assert.equal(r.after, 1);
   });
 }
+
+test("slim: a URL or Response of another kind (by shape, as declared) loads too", async () => {
+  const { stdout } = await run("slim-shapes.mjs", `
+    import { init, SseParser } from "threadtail/slim";
+    // A Location-like object: fetched from its href.
+    await init({ href: "${base}/threadtail_bg.wasm" });
+    console.log(new SseParser().push("data: ok\\n\\n").length);
+  `);
+  assert.equal(stdout, "1");
+  const { stdout: viaResponse } = await run("slim-response-like.mjs", `
+    import { init, SseParser } from "threadtail/slim";
+    const bytes = await (await fetch("${base}/threadtail_bg.wasm")).arrayBuffer();
+    await init({ ok: true, status: 200, url: "somewhere", arrayBuffer: async () => bytes });
+    console.log(new SseParser().push("data: ok\\n\\n").length);
+  `);
+  assert.equal(viaResponse, "1");
+});
+
+test("slim: initSync() while init() is loading keeps one instance (objects made meanwhile stay valid)", async () => {
+  const { stdout } = await run("slim-race.mjs", `
+    import { init, initSync, SseParser } from "threadtail/slim";
+    const bytes = new Uint8Array(await (await fetch("${base}/threadtail_bg.wasm")).arrayBuffer());
+    const loading = init(bytes);
+    for (let i = 0; i < 10; i++) await null; // init() is now instantiating
+    initSync(bytes);
+    const parsers = Array.from({ length: 20 }, (_, i) => { const p = new SseParser(); p.push("data: part-" + i); return p; });
+    await loading;
+    console.log(parsers.filter((p, i) => p.push("\\n\\n")[0]?.data === "part-" + i).length);
+  `);
+  assert.equal(stdout, "20");
+});
 
 test("slim: init() with something that is no input is an invalid_argument error", async () => {
   const { stdout } = await run("slim-bad.mjs", `
