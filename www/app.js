@@ -1,7 +1,10 @@
 // threadtail thread viewer: a live view of a multi-agent session, built only on the public API
 // of the threadtail package (ThreadStream, SessionStream, listThreads) and its session model
 // (threadtail/model), which keeps the state: this file only renders it. Plain ES module, no build.
-import { ThreadStream, SessionStream, listThreads } from "./pkg/index.js";
+import { listThreads } from "./pkg/index.js";
+// The tabs of this origin share one connection per stream, and a reload resumes from the
+// thread's cached events (threadtail/tabs): open the viewer in a second tab to see it.
+import { SharedThreadStream, SharedSessionStream } from "./pkg/tabs.js";
 import { createSessionModel, isEnded, eventGroup, EVENT_GROUPS as G } from "./pkg/model.js";
 
 const DEMO_SESSION = "sess_demo0000000000000000000000000001";
@@ -179,6 +182,9 @@ function renderState() {
   $("last-event-id").textContent = state.threadStream?.lastEventId || "–";
   $("last-event-id").title = state.threadStream?.lastEventId || "";
   $("drop-button").disabled = !state.conn;
+  // Which tab holds the thread's connection (the others receive its events).
+  const role = state.threadStream?.role;
+  $("tab-role").textContent = role === "leader" ? "this tab" : role === "follower" ? "another tab" : role === "own" ? "own" : "–";
 }
 setInterval(() => { if (state.streamState === "reconnecting") renderState(); }, 250);
 
@@ -434,7 +440,7 @@ function selectThread(id, force = false) {
   const types = filterTypes();
   let stream;
   try {
-    stream = new ThreadStream({ ...state.conn, threadId: id, types: types.length ? types : undefined, retry: RETRY });
+    stream = new SharedThreadStream({ ...state.conn, threadId: id, types: types.length ? types : undefined, retry: RETRY, persist: true });
   } catch (err) {
     showError(err, "thread");
     return;
@@ -447,6 +453,7 @@ function selectThread(id, force = false) {
     renderTimeline(view.getThread(id));
     renderState();
   });
+  stream.onRoleChange(() => renderState());
   stream.onStateChange((s) => {
     state.streamState = s;
     if (s === "open") clearErrorIfTransient();
@@ -521,7 +528,7 @@ async function connect(conn) {
 
   // Threads created later, and every status change, come from the session stream. The model
   // keeps the listed status when the replayed history is older.
-  const ss = new SessionStream({ ...conn, types: TREE_TYPES, retry: RETRY });
+  const ss = new SharedSessionStream({ ...conn, types: TREE_TYPES, retry: RETRY });
   state.sessionStream = ss;
   session.attach(ss);
   ss.onError((err) => { if (!err.retryable && err.kind !== "decode") showError(err, "session"); });

@@ -129,6 +129,8 @@ async function main() {
       () => page.waitForSelector(`${sel("event-row")}`));
     await expectWithin("the connection state becomes open",
       () => page.waitForSelector(`${sel("state-badge")}[data-state="open"]`));
+    await expectWithin("this tab holds the thread's shared connection (threadtail/tabs)",
+      () => page.waitForFunction(() => document.querySelector('[data-testid="tab-role"]').textContent === "this tab"));
 
     // --- select a child: its events ----------------------------------------------------------
     const pickChild = () => page.$$eval(`${sel("thread-item")}[data-role="child"]`, (els) => {
@@ -162,14 +164,13 @@ async function main() {
     }
 
     // --- drop the connection: resume without loss or repeat ----------------------------------
-    // The drop needs a stream that is still open: a terminated child's stream has ended.
-    let target = child.id;
-    if ((await page.getAttribute(`${sel("thread-item")}[data-thread-id="${target}"]`, "data-status")) === "terminated") {
-      target = (await pickChild())?.id ?? (await page.getAttribute(`${sel("thread-item")}[data-role="coordinator"]`, "data-thread-id"));
-      await page.click(`${sel("thread-item")}[data-thread-id="${target}"] button`);
-      await page.waitForSelector(`${sel("state-badge")}[data-state="open"]`);
-      await page.waitForSelector(sel("event-row"));
-    }
+    // The drop needs a stream that stays open until it has reconnected: the coordinator's (the
+    // demo scenario never terminates it; a child may terminate at any moment, and its stream
+    // then ends instead of reopening: that made this check flaky).
+    const target = await page.getAttribute(`${sel("thread-item")}[data-role="coordinator"]`, "data-thread-id");
+    await page.click(`${sel("thread-item")}[data-thread-id="${target}"] button`);
+    await page.waitForSelector(`${sel("state-badge")}[data-state="open"]`);
+    await page.waitForSelector(sel("event-row"));
     const rowsBefore = await page.$$eval(sel("event-row"), (els) => els.length);
     const reconnectsBefore = Number(await page.textContent(sel("reconnect-count")));
     const states = [];
@@ -181,7 +182,15 @@ async function main() {
     await page.click(sel("drop-button"));
     await expectWithin("the reconnect counter increments after the drop", () => page.waitForFunction(
       (n) => Number(document.querySelector('[data-testid="reconnect-count"]').textContent) > n, reconnectsBefore, { timeout: WAIT }));
-    await expectWithin("the stream is open again", () => page.waitForSelector(`${sel("state-badge")}[data-state="open"]`));
+    await expectWithin("the stream is open again", async () => {
+      try {
+        await page.waitForSelector(`${sel("state-badge")}[data-state="open"]`);
+      } catch (e) {
+        // Say where it stopped: the states it went through and what the badge says now.
+        const badge = await page.textContent(sel("state-badge"));
+        throw new Error(`states ${states.join(",")}; badge "${badge}"; ${e.message}`);
+      }
+    });
     check("the state went through reconnecting", states.includes("reconnecting"), states.join(","));
     await expectWithin("the event list keeps growing after the drop", () => page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="event-row"]').length > n, rowsBefore, { timeout: WAIT }));
