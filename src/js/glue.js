@@ -1,5 +1,17 @@
 // The few things that are simpler and faster on the JavaScript side of the boundary. Rust
-// decides everything; these helpers only convert.
+// decides everything; these helpers only convert. Rust declares what it calls from here once,
+// in src/glue.rs. Why each piece is here and not in Rust:
+// - ThreadtailError, makeError: a real Error subclass with its fields, made in one call (from
+//   Rust, one Reflect call per field);
+// - callListener, callTokenProvider: a listener's or provider's exception caught where it is
+//   thrown (wasm cannot catch a JavaScript exception without a shim per call);
+// - deferred, ignoreRejection, iterResult, field, headerPairs, globalDocument, isVisible: one
+//   call where Rust would need several (promise executors, iteration protocols, `typeof`);
+// - jsonErrorPosition, parseApiError, parsePage: JSON.parse and the engine's own error text
+//   (a JSON parser in the wasm costs tens of KB);
+// - Dispatcher, buildEvents and their decoders: the hot path; each event's JSON.parse and its
+//   listeners run here, one call across the boundary per batch (see src/boundary.rs);
+// - chunkBytes, BodyReader: a body read in one JavaScript loop, with no Rust future per chunk.
 
 /** The error every threadtail API reports: a real Error with a stable `kind`. */
 export class ThreadtailError extends Error {
