@@ -7,7 +7,9 @@
 //   const snapshot = useSyncExternalStore(model.subscribe, model.getSnapshot);
 //
 // Snapshots are immutable (frozen) and structurally shared: a thread, a timeline entry or the
-// session that did not change keeps its identity in the next snapshot.
+// session that did not change keeps its identity in the next snapshot. What the server sends is
+// untrusted data: its strings (types, ids, thread ids) never read Object.prototype, and every
+// structure the model keeps is bounded by an option below.
 // ---------------------------------------------------------------------------------------------
 import type {
   ThreadEvent,
@@ -37,16 +39,41 @@ export interface SessionModelOptions {
   maxTimelineEntries?: number;
   /** Errors kept in `snapshot.errors` (all are counted). Default 100. */
   maxErrors?: number;
+  /**
+   * Threads kept. Default 1000. Beyond it the oldest placeholder (`known: false`) is dropped
+   * first, then the oldest thread; each is counted in `counts.droppedThreads`. A dropped thread
+   * leaves its parent's `childIds`; its children become roots (`parentId: null`).
+   */
+  maxThreads?: number;
+  /**
+   * Unknown event types counted by name in `counts.byType`. Default 256. The known types are
+   * always named; events of further unknown types are counted in `counts.otherTypes`.
+   */
+  maxEventTypes?: number;
+  /** UTF-16 code units kept in an entry's `preview`; the rest is counted in `previewDropped`. Default 100,000. */
+  maxPreviewLength?: number;
 }
 
-/** An event in the timeline on its own: messages, thinking, status changes, unknown types… */
+/**
+ * An event in the timeline on its own: messages, thinking, status changes, unknown types (an
+ * event whose `type` is not a string too, its `type` as given)…
+ */
 export interface EventEntry {
   readonly kind: "event";
-  /** Stable across snapshots (the event id, or `#n`): a React key. */
+  /**
+   * Stable across snapshots and unique in its timeline: a React key. The id of the event that
+   * opened the entry (one that begins with `#` gets another `#` in front: `"#0"` -> `"##0"`),
+   * or `#n` (a number) for an entry opened by an event without an id. Every entry kind has one.
+   */
   readonly key: string;
   readonly event: ThreadEvent;
-  /** The text of `event_delta`s received for an `event_start` preview, joined. */
+  /**
+   * Only on an `event_start` entry: the text of the `event_delta`s that name it (`event_id`),
+   * joined, at most `maxPreviewLength` long. A delta for any other entry is an entry of its own.
+   */
   readonly preview?: string;
+  /** Characters of the deltas not kept in `preview` (beyond `maxPreviewLength`); absent when none. */
+  readonly previewDropped?: number;
 }
 
 /** A tool use with what answers it, whichever came first. */
@@ -88,10 +115,15 @@ export type TimelineEntry = EventEntry | ToolEntry | ThreadMessageEntry | ErrorE
 
 /** One thread as the model knows it. */
 export interface ThreadSnapshot {
+  /** The `session_thread_id` (a non-empty string; an event with another value names no thread). */
   readonly id: string;
   /** False for a placeholder: events of the thread came before its `session.thread_created` or listing. */
   readonly known: boolean;
-  /** `null` for a root (the coordinator), or while unknown. */
+  /**
+   * `null` for a root (the coordinator), while unknown, or when its parent was dropped
+   * (`maxThreads`). A link that would close a cycle is refused (an error of `source: "model"`),
+   * so a walk up the parents always ends.
+   */
   readonly parentId: string | null;
   /** In order of appearance. */
   readonly childIds: readonly string[];
@@ -111,7 +143,7 @@ export interface ThreadSnapshot {
   readonly dropped: number;
   /** Events folded into this thread (updates not counted again). */
   readonly eventCount: number;
-  /** The id of the last event folded into this thread. */
+  /** The id of the last event folded into this thread (ids are non-empty strings; others are no ids). */
   readonly lastEventId: string | null;
 }
 
@@ -133,18 +165,30 @@ export interface ModelCounts {
   readonly events: number;
   /** Events that replaced one with the same id. */
   readonly updates: number;
-  /** Events of a type this version does not know (kept in the timeline). */
+  /** Events of a type this version does not know, or whose `type` is not a string (kept in the timeline). */
   readonly unknown: number;
   /** Errors recorded (also those no longer in `errors`). */
   readonly errors: number;
+  /**
+   * Events by type, a prototype-less object: every known type seen, and the first
+   * `maxEventTypes` unknown ones.
+   */
   readonly byType: Readonly<Record<string, number>>;
+  /** Events not in `byType`: of unknown types beyond `maxEventTypes`, or whose `type` is not a string. */
+  readonly otherTypes: number;
+  /** Threads dropped by `maxThreads`. */
+  readonly droppedThreads: number;
 }
 
-/** A `session.error` event, or an error a stream reported. */
+/**
+ * A `session.error` event (`source: "session"`), an error a stream reported (`"stream"`), or
+ * what the model refused (`"model"`: kind `parent_cycle`, a parent link that would have closed
+ * a cycle; `threadId` is the thread, `event` the `session.thread_created` when one said so).
+ */
 export interface ModelError {
-  readonly source: "session" | "stream";
+  readonly source: "session" | "stream" | "model";
   readonly threadId: string | null;
-  /** The `ThreadtailError.kind`, or the `session.error`'s `error.type`. */
+  /** The `ThreadtailError.kind`, the `session.error`'s `error.type`, or `parent_cycle`. */
   readonly kind: string;
   readonly message: string;
   readonly error?: ThreadtailError | unknown;
@@ -158,9 +202,9 @@ export interface SessionSnapshot {
   readonly session: SessionInfo;
   /** Every thread by id (a prototype-less object). */
   readonly threads: Readonly<Record<string, ThreadSnapshot>>;
-  /** Thread ids in order of appearance. */
+  /** Thread ids in order of appearance (at most `maxThreads`). */
   readonly threadIds: readonly string[];
-  /** Threads without a parent, in order of appearance. */
+  /** Threads without a parent (`parentId: null`), in order of appearance. */
   readonly rootIds: readonly string[];
   readonly counts: ModelCounts;
   /** The most recent errors, oldest first (at most `maxErrors`). */
@@ -197,17 +241,27 @@ export class SessionModel {
    * Folds the source's events and errors until `detach` or until it reports `closed`; no
    * callback of it acts on the model after that. `threadId`: the thread of events that name
    * none and of decode errors (a `ThreadStream`'s). Attaching a source twice attaches it once.
+   * If one of its `on…` methods throws, the listeners registered already are removed and the
+   * error is thrown.
    */
   attach(source: ModelSource, options?: { threadId?: string }): () => void;
   /** Stops folding `source` (every source without one). Idempotent. */
   detach(source?: ModelSource): void;
-  /** Folds one event (tests, server-side rendering, another transport). */
+  /**
+   * Folds one event (tests, server-side rendering, another transport). Any object is folded:
+   * one whose `type` is not a string is kept as an unknown event. Ids are non-empty strings: an
+   * event whose `id` is anything else has none (it neither replaces nor is replaced).
+   */
   push(event: ThreadEvent, options?: PushOptions): void;
   /** Folds an item of `listThreads`: the thread, and its status unless an event said newer. */
   pushThread(thread: Thread): void;
   /** Records an error; a decode error with a `threadId` also goes into that timeline. */
   pushError(error: ThreadtailError | unknown, options?: { threadId?: string }): void;
-  /** Publishes pending changes now and notifies (otherwise once per microtask). */
+  /**
+   * Publishes pending changes now and notifies (otherwise once per microtask). Called from a
+   * listener, it publishes at once (`getSnapshot()` returns the new snapshot) and the listeners
+   * get it after the current notification: each listener sees every snapshot once, in order.
+   */
   flush(): void;
 }
 
@@ -228,5 +282,5 @@ export function selectChildren(snapshot: SessionSnapshot, id: string | null): Th
 export function isEnded(thread: ThreadSnapshot | undefined): boolean;
 /** The events of an entry in the order a console shows them (a tool: use, confirmation, result). */
 export function entryEvents(entry: TimelineEntry): ThreadEvent[];
-/** Their ids. */
+/** Their ids (only non-empty strings are ids). */
 export function entryEventIds(entry: TimelineEntry): string[];

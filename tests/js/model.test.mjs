@@ -168,11 +168,11 @@ test("fold: meta.update replaces the entry it updates, in place; a known id with
 
 test("fold: unknown event types are kept in the timeline and counted, never dropped", () => {
   const odd = ev(T1, "agent.brand_new_thing", { payload: { x: 1 } });
-  const m = folded([odd, { type: "session.surprise", session_id: "sess_1" }, { type: 42 }, null]);
+  const m = folded([odd, { type: "session.surprise", session_id: "sess_1" }, { type: 42 }, null, "not an event"]);
   assert.equal(m.getThread(T1).timeline[0].event, odd);
   assert.equal(m.getSnapshot().session.timeline[0].event.type, "session.surprise");
   assert.equal(m.getSnapshot().session.id, "sess_1");
-  assert.equal(m.getSnapshot().counts.unknown, 2);
+  assert.equal(m.getSnapshot().counts.unknown, 3, "a type that is not a string is an unknown type too");
   assert.equal(m.getSnapshot().counts.byType["agent.brand_new_thing"], 1);
   assert.equal(eventGroup("agent.brand_new_thing"), "other");
   assert.equal(eventGroup("user.custom_tool_result"), "tool");
@@ -344,6 +344,285 @@ test("fold: memory is bounded: the oldest entries are dropped and counted, also 
   assert.equal(last.kind, "tool");
   assert.equal(last.use, null);
   assert.throws(() => createSessionModel({ maxTimelineEntries: 0 }), RangeError);
+  for (const name of ["maxErrors", "maxThreads", "maxEventTypes", "maxPreviewLength"]) {
+    assert.throws(() => createSessionModel({ [name]: 0 }), RangeError, name);
+    assert.throws(() => createSessionModel({ [name]: 1.5 }), RangeError, name);
+  }
+});
+
+// ---- hostile or malformed input ------------------------------------------------------------
+// The server's strings are data: none reads Object.prototype, and no stream grows the model
+// without bound. The time limits are several times what this code takes (and less than a
+// tenth of what a quadratic fold took); the loops stop at the limit, so a regression fails
+// quickly instead of hanging.
+
+/** Runs `step(i)` for i < n unless `ms` pass first; returns how many ran. */
+function within(ms, n, step) {
+  const t0 = performance.now();
+  let i = 0;
+  for (; i < n && performance.now() - t0 < ms; i++) step(i);
+  return i;
+}
+
+test("hostile: types, ids and thread ids named like Object.prototype's members read nothing from it", () => {
+  const names = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+  const m = createSessionModel();
+  for (const name of names) {
+    m.push({ type: name, id: `type_${name}`, session_thread_id: T1 }); // as a type, in a thread
+    m.push({ type: name, id: `session_${name}`, session_id: "sess_1" }); // as a type, of the session
+    m.push({ type: "agent.message", id: name, session_thread_id: T2, content: "first" }); // as an id
+    m.push({ type: "agent.message", id: `in_${name}`, session_thread_id: name }); // as a thread id
+  }
+  // a status-less thread stays so; no type makes a tool answer out of a field named "undefined"
+  m.push({ type: "valueOf", id: "v", session_thread_id: T3, undefined: "u1" });
+  m.push({ type: "constructor", id: "c", session_thread_id: T3, undefined: "u1" });
+  m.flush();
+  let s = m.getSnapshot();
+  assert.equal(s.threads[T1].status, null, "a type named constructor is not a status");
+  assert.equal(s.session.status, null);
+  assert.deepEqual(s.threads[T1].timeline.map((e) => [e.kind, e.event.type]), names.map((n) => ["event", n]));
+  assert.deepEqual(s.threads[T3].timeline.map((e) => e.kind), ["event", "event"]);
+  assert.equal(s.counts.unknown, 2 * names.length + 2);
+  // counts.byType: the server's types as own properties of a prototype-less object
+  assert.equal(Object.getPrototypeOf(s.counts.byType), null);
+  assert.equal(s.counts.byType.isPrototypeOf, undefined, "a type never seen reads nothing");
+  for (const name of names) {
+    assert.ok(Object.hasOwn(s.counts.byType, name), name);
+    assert.equal(s.counts.byType[name], name === "valueOf" || name === "constructor" ? 3 : 2, name);
+  }
+  // as ids: deduplicated like any other; their keys are the ids
+  for (const name of names) m.push({ type: "agent.message", id: name, session_thread_id: T2, content: "second" });
+  m.flush();
+  s = m.getSnapshot();
+  assert.deepEqual(s.threads[T2].timeline.map((e) => [e.key, e.event.content]), names.map((n) => [n, "second"]));
+  assert.equal(s.counts.updates, names.length);
+  // as tool use ids: paired, whichever comes first
+  m.push({ type: "agent.tool_use", id: "hasOwnProperty", session_thread_id: T3, name: "x" });
+  m.push({ type: "agent.tool_result", id: "r1", tool_use_id: "hasOwnProperty", session_thread_id: T3 });
+  m.push({ type: "agent.tool_result", id: "r2", tool_use_id: "__proto__", session_thread_id: T3 });
+  m.push({ type: "agent.tool_use", id: "__proto__", session_thread_id: T3, name: "y" });
+  m.flush();
+  assert.deepEqual(m.getThread(T3).timeline.slice(2).map((e) => [e.kind, e.toolUseId, e.state, e.use?.name]),
+    [["tool", "hasOwnProperty", "done", "x"], ["tool", "__proto__", "done", "y"]]);
+  // as thread ids: own threads of their own, children, parents, message pairs
+  m.push(created("toString", "constructor", "Child"));
+  m.push({ type: "agent.thread_message_sent", id: "ms", session_thread_id: "__proto__", to_session_thread_id: "valueOf" });
+  m.push({ type: "agent.thread_message_received", id: "mr", session_thread_id: "valueOf", from_session_thread_id: "__proto__" });
+  m.flush();
+  s = m.getSnapshot();
+  for (const name of names) {
+    assert.ok(Object.hasOwn(s.threads, name), name);
+    assert.equal(selectThread(s, name).id, name);
+    assert.ok(s.threadIds.includes(name), name);
+  }
+  assert.equal(Object.getPrototypeOf(s.threads), null);
+  assert.equal(s.threads.toString.parentId, "constructor");
+  assert.deepEqual(selectChildren(s, "constructor").map((t) => t.id), ["toString"]);
+  assert.ok(!s.rootIds.includes("toString") && s.rootIds.includes("constructor"));
+  assert.equal(s.threads.__proto__.timeline[1].received.id, "mr", "the message pairs with its receipt");
+  assert.equal(s.threads.__proto__.timeline[0].event.id, "in___proto__");
+});
+
+test("hostile: 20,000 distinct event types published one by one: maxEventTypes named, the rest in otherTypes, in time", () => {
+  const m = createSessionModel({ maxTimelineEntries: 10 });
+  const n = 20_000;
+  const done = within(5000, n, (i) => {
+    m.push({ type: `x.${i}`, id: `e${i}`, session_thread_id: T1 });
+    m.flush();
+  });
+  assert.equal(done, n, `only ${done} of ${n} events folded and published in 5 s`);
+  let c = m.getSnapshot().counts;
+  assert.equal(Object.keys(c.byType).length, 256, "the default maxEventTypes");
+  assert.equal(c.byType["x.255"], 1);
+  assert.equal(c.byType["x.256"], undefined);
+  assert.equal(c.otherTypes, n - 256);
+  assert.equal(c.unknown, n);
+  assert.equal(c.events, n);
+  // the known types are always named; a type that is not a string has no name
+  m.push(ev(T1, "agent.message"));
+  m.push({ type: "x.0", session_thread_id: T1 });
+  m.push({ type: 7, session_thread_id: T1 });
+  m.flush();
+  c = m.getSnapshot().counts;
+  assert.equal(c.byType["agent.message"], 1);
+  assert.equal(c.byType["x.0"], 2);
+  assert.equal(c.otherTypes, n - 256 + 1);
+  const small = folded(["a", "b", "c", "a"].map((t) => ev(T1, t)), { maxEventTypes: 2 });
+  assert.deepEqual({ ...small.getSnapshot().counts.byType }, { a: 2, b: 1 });
+  assert.equal(small.getSnapshot().counts.otherTypes, 1);
+});
+
+test("hostile: messages whose other side never comes: nothing kept for them once their entries are trimmed", async () => {
+  const v8 = await import("node:v8");
+  const vm = await import("node:vm");
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc");
+  // A ThreadStream of the coordinator: it sees what it sends, never the receipts.
+  const m = createSessionModel({ maxTimelineEntries: 10 });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const n = 100_000;
+  const done = within(5000, n, (i) => {
+    m.push({ type: "agent.thread_message_sent", id: `s${i}`, session_thread_id: T1, to_session_thread_id: `sthr_child_${i}` });
+    if (i % 100 === 99) m.flush();
+  });
+  m.flush();
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(done, n);
+  assert.equal(m.getThread(T1).timeline.length, 10);
+  assert.ok(grown < 8e6, `the heap grew by ${(grown / 1e6).toFixed(1)} MB for a model that shows 10 entries`);
+  // the receipt of a kept message still pairs with it; that of a trimmed one stands alone
+  m.push({ type: "agent.thread_message_received", id: "r_last", session_thread_id: `sthr_child_${n - 1}`, from_session_thread_id: T1 });
+  m.push({ type: "agent.thread_message_received", id: "r_first", session_thread_id: "sthr_child_0", from_session_thread_id: T1 });
+  m.flush();
+  assert.equal(m.getThread(T1).timeline.at(-1).received.id, "r_last");
+  assert.equal(m.getThread("sthr_child_0").timeline[0].sent, null);
+});
+
+test("hostile: at most 4,096 pairs of threads wait for a message's other side; the oldest pair is given up", () => {
+  const m = createSessionModel({ maxTimelineEntries: 10_000, maxThreads: 10_000 });
+  const pairs = 4097;
+  for (let i = 0; i < pairs; i++) {
+    m.push({ type: "agent.thread_message_sent", id: `s${i}`, session_thread_id: T1, to_session_thread_id: `sthr_${i}` });
+  }
+  m.push({ type: "agent.thread_message_received", id: "r0", session_thread_id: "sthr_0", from_session_thread_id: T1 });
+  m.push({ type: "agent.thread_message_received", id: "r1", session_thread_id: "sthr_1", from_session_thread_id: T1 });
+  m.push({ type: "agent.thread_message_received", id: "rN", session_thread_id: `sthr_${pairs - 1}`, from_session_thread_id: T1 });
+  m.flush();
+  const tl = m.getThread(T1).timeline;
+  assert.equal(tl[0].received, null, "the oldest pair was given up");
+  assert.equal(tl[1].received?.id, "r1");
+  assert.equal(tl[pairs - 1].received?.id, "rN");
+});
+
+test("hostile: 20,000 thread ids: maxThreads kept (placeholders dropped first, counted), published in time", () => {
+  const m = createSessionModel({ maxTimelineEntries: 1 });
+  const n = 20_000;
+  const done = within(5000, n, (i) => {
+    m.push({ type: "agent.message", id: `e${i}`, session_thread_id: `sthr_${i}` });
+    if (i % 10 === 0) m.flush();
+  });
+  m.flush();
+  assert.equal(done, n, `only ${done} of ${n} events folded in 5 s`);
+  const s = m.getSnapshot();
+  assert.equal(s.threadIds.length, 1000, "the default maxThreads");
+  assert.equal(s.threadIds[0], `sthr_${n - 1000}`, "the newest kept");
+  assert.equal(Object.keys(s.threads).length, 1000);
+  assert.equal(s.counts.droppedThreads, n - 1000);
+  // the order of dropping: the oldest placeholder, then the oldest thread; the tree stays whole
+  const t = createSessionModel({ maxThreads: 3 });
+  t.pushThread({ id: "X", parent_thread_id: null });
+  t.pushThread({ id: "A", parent_thread_id: null });
+  t.pushThread({ id: "X", parent_thread_id: "A" });
+  t.push(ev("P1", "agent.message")); // placeholders
+  t.push(ev("P2", "agent.message"));
+  t.flush();
+  let ts = t.getSnapshot();
+  assert.deepEqual(ts.threadIds, ["X", "A", "P2"], "the oldest placeholder went first");
+  assert.deepEqual(ts.threads.A.childIds, ["X"]);
+  t.pushThread({ id: "B", parent_thread_id: null });
+  t.flush();
+  ts = t.getSnapshot();
+  assert.deepEqual(ts.threadIds, ["X", "A", "B"]);
+  t.pushThread({ id: "C", parent_thread_id: "A" });
+  t.flush();
+  ts = t.getSnapshot();
+  assert.deepEqual(ts.threadIds, ["A", "B", "C"], "no placeholder left: the oldest thread");
+  assert.deepEqual(ts.threads.A.childIds, ["C"], "its parent no longer lists the dropped thread");
+  t.pushThread({ id: "D", parent_thread_id: null });
+  t.flush();
+  ts = t.getSnapshot();
+  assert.deepEqual(ts.threadIds, ["B", "C", "D"]);
+  assert.equal(ts.threads.C.parentId, null, "the children of a dropped thread become roots");
+  assert.deepEqual(ts.rootIds, ["B", "C", "D"]);
+  assert.equal(ts.counts.droppedThreads, 4);
+});
+
+test("hostile: a parent link that would close a cycle is refused and recorded; walks up the tree end", () => {
+  const m = createSessionModel();
+  m.push(created("A", "B", "a"));
+  m.push(created("B", "A", "b")); // A is B's child already
+  m.push(created("C", "A", "c"));
+  m.pushThread({ id: "B", parent_thread_id: "C" }); // C -> A -> B
+  m.push(created("D", "D", "d")); // itself
+  m.flush();
+  const s = m.getSnapshot();
+  assert.deepEqual(s.rootIds, ["B", "D"]);
+  assert.equal(s.threads.A.parentId, "B");
+  assert.equal(s.threads.B.parentId, null);
+  assert.equal(s.threads.D.parentId, null);
+  assert.deepEqual(s.threads.B.childIds, ["A"]);
+  assert.deepEqual(s.threads.A.childIds, ["C"]);
+  assert.equal(s.threads.B.known, true, "the rest of the event is folded");
+  assert.deepEqual(s.errors.map((e) => [e.source, e.kind, e.threadId]), [["model", "parent_cycle", "B"], ["model", "parent_cycle", "B"], ["model", "parent_cycle", "D"]]);
+  for (const id of s.threadIds) {
+    let steps = 0;
+    for (let p = id; p !== null; p = s.threads[p].parentId) assert.ok(++steps <= s.threadIds.length, `a walk up from ${id} ends`);
+  }
+});
+
+test("previews: event_delta only extends an event_start, up to maxPreviewLength (the rest counted)", () => {
+  const m = createSessionModel({ maxPreviewLength: 10 });
+  const user = ev(T1, "user.message", { content: "q" });
+  m.push(user);
+  m.push(ev(T1, "event_delta", { event_id: user.id, delta: { content: { type: "text", text: "X" } } }));
+  const start = { ...ev(T1, "event_start"), id: "evt_preview" };
+  m.push(start);
+  for (const text of ["Hello, ", "world", "!!!"]) m.push(ev(T1, "event_delta", { event_id: "evt_preview", delta: { content: { type: "text", text } } }));
+  m.push(ev(T1, "event_delta", { event_id: "evt_preview", delta: { content: { type: "text", text: "more" } } }));
+  m.flush();
+  const tl = m.getThread(T1).timeline;
+  assert.deepEqual(tl.map((e) => e.event.type), ["user.message", "event_delta", "event_start"]);
+  assert.equal(tl[0].preview, undefined, "a user.message is no preview");
+  assert.equal(tl[2].preview, "Hello, wor");
+  assert.equal(tl[2].previewDropped, 9);
+  // not half a surrogate pair
+  const e = createSessionModel({ maxPreviewLength: 3 });
+  e.push(start);
+  e.push(ev(T1, "event_delta", { event_id: "evt_preview", delta: { content: { type: "text", text: "ab\u{1F600}" } } }));
+  e.flush();
+  assert.equal(e.getThread(T1).timeline[0].preview, "ab");
+  assert.equal(e.getThread(T1).timeline[0].previewDropped, 2);
+});
+
+test("keys: a generated key never equals another entry's, whatever the server's ids", () => {
+  const m = folded([
+    { type: "agent.message", session_thread_id: T1 }, // no id: generated
+    { type: "agent.message", id: "#0", session_thread_id: T1 },
+    { type: "agent.message", id: "##0", session_thread_id: T1 },
+    { type: "agent.message", id: "evt_1", session_thread_id: T1 },
+  ]);
+  m.pushError(Object.assign(new Error("bad"), { kind: "decode" }), { threadId: T1 });
+  m.flush();
+  const keys = m.getThread(T1).timeline.map((e) => e.key);
+  assert.equal(new Set(keys).size, keys.length, keys.join(" "));
+  assert.equal(keys[3], "evt_1", "an id that does not begin with # is its key");
+});
+
+test("ids: only non-empty strings are ids; an event with another id is kept, never replaces nor is replaced", () => {
+  const m = folded([
+    { type: "agent.message", id: 5, session_thread_id: T1, content: "a" },
+    { type: "agent.message", id: 5, session_thread_id: T1, content: "b" },
+    { type: "agent.message", id: "", session_thread_id: T1 },
+    { type: "agent.message", id: { x: 1 }, session_thread_id: T1 },
+  ]);
+  const t = m.getThread(T1);
+  assert.equal(t.timeline.length, 4);
+  assert.deepEqual(t.timeline.map(entryEventIds), [[], [], [], []]);
+  assert.equal(t.lastEventId, null);
+  assert.equal(m.getSnapshot().counts.updates, 0);
+});
+
+test("fold: an event whose type is not a string is kept as an unknown event, counted", () => {
+  const m = folded([{ type: 5, id: "e1", session_thread_id: T1 }, { id: "e2", session_thread_id: T1 }, { type: null }]);
+  assert.deepEqual(m.getThread(T1).timeline.map((e) => [e.kind, e.event.type]), [["event", 5], ["event", undefined]]);
+  assert.equal(m.getSnapshot().session.timeline[0].event.type, null);
+  const c = m.getSnapshot().counts;
+  assert.equal(c.events, 3);
+  assert.equal(c.unknown, 3);
+  assert.equal(c.otherTypes, 3);
+  assert.equal(eventGroup(5), "other");
 });
 
 // ---- snapshots -----------------------------------------------------------------------------
@@ -425,6 +704,27 @@ test("notifications: one per batch (microtask), a stable snapshot between them; 
   assert.ok(warnings.some((w) => w.message === "listener bug"), warnings.map(String).join());
   off();
   assert.ok(m instanceof SessionModel);
+});
+
+test("notifications: a flush() from a listener: every listener gets each snapshot once, in order", () => {
+  const m = createSessionModel();
+  const seen = { a: [], b: [], c: [] };
+  let once = true;
+  m.subscribe((s) => {
+    seen.a.push(s.version);
+    if (once) {
+      once = false;
+      m.push(ev(T1, "agent.message"));
+      m.flush();
+      assert.equal(m.getSnapshot().version, s.version + 1, "published at once");
+    }
+  });
+  m.subscribe((s) => seen.b.push(s.version));
+  m.subscribe((s) => seen.c.push(s.version));
+  m.push(ev(T1, "agent.message"));
+  m.flush();
+  const v = m.getSnapshot().version;
+  assert.deepEqual(seen, { a: [v - 1, v], b: [v - 1, v], c: [v - 1, v] });
 });
 
 // ---- attached to real streams ------------------------------------------------------------
@@ -517,6 +817,31 @@ test("attach: a source reporting closed detaches, and a late callback of it does
   m3.flush();
   assert.equal(m3.getSnapshot().threadIds.length, 0);
   assert.throws(() => m.attach({}), TypeError);
+});
+
+test("attach: a source whose registration throws is left with no listener of the model", () => {
+  const registered = new Set();
+  const on = (f) => { registered.add(f); return () => registered.delete(f); };
+  const source = { onEvent: on, onError() { throw new Error("no onError today"); } };
+  const m = createSessionModel();
+  assert.throws(() => m.attach(source), /no onError today/);
+  assert.equal(registered.size, 0, "the onEvent listener was removed");
+  source.onError = on;
+  source.onStateChange = () => { throw new Error("nor onStateChange"); };
+  assert.throws(() => m.attach(source), /nor onStateChange/);
+  assert.equal(registered.size, 0);
+  delete source.onStateChange;
+  const detach = m.attach(source);
+  assert.equal(registered.size, 2, "a later attach works");
+  for (const f of registered) if (f.length === 2) f({ type: "agent.message", id: "e1", session_thread_id: T1 }, {});
+  m.flush();
+  assert.equal(m.getThread(T1).timeline.length, 1);
+  detach();
+  assert.equal(registered.size, 0);
+  // a source that reports closed while it is attached: no listener of it is left
+  const closing = { onEvent: on, onError: on, onStateChange: (f) => { f("closed"); return on(f); } };
+  m.attach(closing);
+  assert.equal(registered.size, 0);
 });
 
 // ---- types -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import {
 export function describe(entry: TimelineEntry): string {
   switch (entry.kind) {
     case "event":
-      return `${eventGroup(entry.event.type)} ${entry.event.type}${entry.preview ? ` (${entry.preview})` : ""}`;
+      return `${eventGroup(entry.event.type)} ${entry.event.type}${entry.preview ? ` (${entry.preview}${entry.previewDropped ? "…" : ""})` : ""}`;
     case "tool": {
       const name = entry.use && "name" in entry.use ? String(entry.use.name) : "tool";
       return `${name}: ${entry.state}${entry.result?.is_error ? " (error)" : ""}`;
@@ -32,7 +32,7 @@ export function describe(entry: TimelineEntry): string {
 }
 
 export async function follow(baseUrl: string, sessionId: string, token: string): Promise<() => void> {
-  const model = createSessionModel({ maxTimelineEntries: 2000, maxErrors: 10 });
+  const model = createSessionModel({ maxTimelineEntries: 2000, maxErrors: 10, maxThreads: 200, maxEventTypes: 64, maxPreviewLength: 4096 });
   for await (const t of listThreads({ baseUrl, sessionId, token })) model.pushThread(t);
   const stream = new SessionStream({ baseUrl, sessionId, token });
   const detach: () => void = model.attach(stream);
@@ -48,10 +48,14 @@ export async function follow(baseUrl: string, sessionId: string, token: string):
     if (t && !isEnded(t)) t.timeline.map(describe).forEach((line) => line.length);
     for (const root of selectChildren(s, null)) root.childIds.forEach((id) => s.threads[id]?.status);
     const n: number = s.counts.events + s.counts.byType["agent.message"]! + (s.threads["x"]?.dropped ?? 0);
+    const bounded: number = s.counts.otherTypes + s.counts.droppedThreads;
+    void bounded;
     void n;
     const ids: string[] = s.threadIds.flatMap((id) => s.threads[id]!.timeline.flatMap(entryEvents)).map((e) => e.type);
     void ids;
     s.errors.forEach((e) => e.kind + e.message + (e.threadId ?? ""));
+    const refused = s.errors.filter((e) => e.source === "model" && e.kind === "parent_cycle").length;
+    void refused;
     if (s.session.deleted || s.session.status === "deleted") stop();
   });
   model.push({ type: "agent.message", id: "evt_1", session_thread_id: "sthr_1", content: "hi" });
