@@ -341,7 +341,8 @@ const TYPE_LABEL = {
 };
 
 function eventRow(e, answer = false) {
-  const type = e.type ?? "unknown";
+  // A server may send any JSON as `type` (the model keeps such events as unknown ones).
+  const type = String(e.type ?? "unknown");
   const label = TYPE_LABEL[type] ?? (type.startsWith("session.thread_status_") ? "status" : type);
   return h("li", { class: `event k-${KIND(type)}${answer ? " answer" : ""}`, "data-testid": "event-row", "data-event-id": e.id ?? "",
       "data-type": type, "data-thread-id": e.session_thread_id ?? "" },
