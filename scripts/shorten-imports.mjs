@@ -1,6 +1,7 @@
 // Shortens the names of the wasm's imports from wasm-bindgen's own JavaScript module
 // (`./threadtail_bg.js`, fields like `__wbg_set_with_credentials_aade0eb8027a7edd`) to
-// `a`, `b`, …, in the .wasm and in the glue that provides them. Why: the names carry hashes,
+// `a`, `b`, …, in the .wasm and in the glue that provides them, and of the exports the glue
+// calls as `wasm.NAME` to `xa`, `xb`, … . Why: the names carry hashes,
 // so gzip cannot fold them; about 6 KB of the wasm and 4 KB of the glue (3 KB gzipped in all).
 // Imports from other modules (the snippets, whose export names are ours) are left alone; a glue
 // import the JavaScript names more than once stops the build (renaming it would not be safe).
@@ -77,6 +78,35 @@ const uses = (field) => {
 const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const shortName = (i) => (i < letters.length ? letters[i] : shortName(Math.floor(i / letters.length) - 1) + letters[i % letters.length]);
 
+// Exports the glue reads as `wasm.NAME` get short names too (`wasm_bindgen__convert__closures…
+// _invoke__h02770998fa31b39d`); those it never names that way keep theirs.
+const renamedExports = new Map();
+const exportUses = (field) =>
+  (js.match(new RegExp(`\\bwasm\\.${field.replace(/[$]/g, "\\$")}(?![\\w$])`, "g")) ?? []).length;
+function exportSection(content) {
+  let p = 0;
+  let count;
+  [count, p] = readU32(content, p);
+  const entries = [u32(count)];
+  for (let i = 0; i < count; i++) {
+    let field;
+    [field, p] = readName(content, p);
+    const kind = content[p];
+    const indexEnd = readU32(content, p + 1)[1];
+    const description = content.subarray(p, indexEnd);
+    p = indexEnd;
+    let out = field;
+    // `memory` keeps its well-known name: the instance's exports are handed back by initSync().
+    if (field !== "memory" && exportUses(field) > 0) {
+      out = "x" + shortName(renamedExports.size);
+      renamedExports.set(field, out);
+    }
+    entries.push(name(out), description);
+  }
+  const body = Buffer.concat(entries);
+  return Buffer.concat([Buffer.from([7]), u32(body.length), body]);
+}
+
 const parts = [wasm.subarray(0, 8)];
 let at = 8;
 const renamed = new Map();
@@ -84,6 +114,11 @@ while (at < wasm.length) {
   const id = wasm[at];
   const [size, contentStart] = readU32(wasm, at + 1);
   const end = contentStart + size;
+  if (id === 7) {
+    parts.push(exportSection(wasm.subarray(contentStart, end)));
+    at = end;
+    continue;
+  }
   if (id !== 2) {
     parts.push(wasm.subarray(at, end));
     at = end;
@@ -120,6 +155,13 @@ if (renamed.size === 0) throw new Error(`no import from ${GLUE_MODULE} in ${wasm
 for (const [field, short] of renamed) {
   js = js.replace(new RegExp(`\\b${field}\\b`), short);
 }
+const exportNames = WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name);
+for (const short of renamedExports.values()) {
+  if (exportNames.includes(short)) throw new Error(`export name ${short} is taken: cannot shorten exports safely`);
+}
+for (const [field, short] of renamedExports) {
+  js = js.replace(new RegExp(`\\bwasm\\.${field.replace(/[$]/g, "\\$")}(?![\\w$])`, "g"), `wasm.${short}`);
+}
 const moduleKey = JSON.stringify(GLUE_MODULE);
 if (!js.includes(`${moduleKey}:`)) throw new Error(`${jsPath} has no ${moduleKey} key in its imports`);
 js = js.replace(`${moduleKey}:`, `${JSON.stringify(SHORT_MODULE)}:`);
@@ -128,4 +170,4 @@ const out = Buffer.concat(parts);
 new WebAssembly.Module(out); // throws if the rewrite broke the module
 writeFileSync(wasmPath, out);
 writeFileSync(jsPath, js);
-console.error(`shorten-imports: ${renamed.size} imports renamed; wasm ${wasm.length} -> ${out.length} bytes`);
+console.error(`shorten-imports: ${renamed.size} imports and ${renamedExports.size} exports renamed; wasm ${wasm.length} -> ${out.length} bytes`);
