@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack (release, --target web, wasm-opt from npm's
-# binaryen), then entry points for browsers/bundlers/workers and Node, and the type definitions.
+# binaryen), short names for the wasm's hashed import and export names (shorten-imports.mjs),
+# then entry points for browsers/bundlers/workers and Node, and the type definitions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
