@@ -5,7 +5,7 @@
 // - `transport: "eventsource"`: close() called outside any listener ends the native
 //   EventSource: the server sees the connection end within 1 s and no new one for 3 s.
 // Needs pkg/. Last line: `checks: N passed`.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./harness.mjs";
 import { createServer } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve, extname } from "node:path";
@@ -69,11 +69,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));

@@ -5,7 +5,7 @@
 //
 //   node tests/e2e/demo.e2e.mjs
 //   THREADTAIL_UPDATE_SCREENSHOT=1 node tests/e2e/demo.e2e.mjs   # also rewrites docs/screenshot.png
-import { chromium } from "playwright-core";
+import { launchChromium } from "./harness.mjs";
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -97,12 +97,7 @@ async function main() {
     server = await startServer();
     serverChild = server.child;
     const { url } = server;
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"],
-      timeout: WAIT,
-    });
+    browser = await launchChromium({ timeout: WAIT });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT);

@@ -5,13 +5,10 @@
 // Prints the measured figures (connections per number of tabs, hand-over time, time to first
 // event after a reload with and without the cache). Needs pkg/ and
 // target/debug/threadtail-devserver. Last line: `checks: N passed`.
-import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = join(ROOT, ".tmp/e2e-tabs-site");
 const TOKEN = "devtoken";
 const WAIT = 20_000;
@@ -25,26 +22,10 @@ const figures = [];
 const figure = (text) => { figures.push(text); console.log(`# ${text}`); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-for (const need of ["pkg/tabs.js", "pkg/index.js", "target/debug/threadtail-devserver"]) {
-  if (!existsSync(join(ROOT, need))) throw new Error(`${need} is missing: npm test builds it first`);
-}
-rmSync(SITE, { recursive: true, force: true });
-mkdirSync(SITE, { recursive: true });
-cpSync(join(ROOT, "tests/e2e/tabs-site"), SITE, { recursive: true });
-cpSync(join(ROOT, "pkg"), join(SITE, "pkg"), { recursive: true });
+requireBuilt(["pkg/tabs.js", "pkg/index.js", "target/debug/threadtail-devserver"]);
+prepareSite("tests/e2e/tabs-site", SITE);
 
-const server = spawn(join(ROOT, "target/debug/threadtail-devserver"),
-  ["--addr", "127.0.0.1:0", "--token", TOKEN, "--scenario", "empty", "--keepalive-ms", "500", "--static", SITE],
-  { stdio: ["ignore", "pipe", "inherit"] });
-const base = await new Promise((ok, fail) => {
-  const t = setTimeout(() => fail(new Error("the reference server did not start")), 10_000);
-  let out = "";
-  server.stdout.on("data", (d) => {
-    out += d;
-    const m = /^listening on (http:\/\/\S+)/m.exec(out);
-    if (m) { clearTimeout(t); ok(m[1]); }
-  });
-});
+const { base, process: server } = await startDevserver(["--token", TOKEN, "--scenario", "empty", "--keepalive-ms", "500", "--static", SITE]);
 const control = async (path, body, method = body === undefined ? "GET" : "POST") => {
   const r = await fetch(base + "/_control" + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
@@ -72,11 +53,7 @@ const options = (t, extra = {}) => ({ baseUrl: base + "/v1", sessionId: t.sessio
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext();
   const pages = [];
   const open = async (opts) => {

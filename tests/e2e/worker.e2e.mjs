@@ -1,13 +1,10 @@
 // The package in a Web Worker (a module worker in Debian's headless Chromium, driven by
 // playwright-core): fetch, timers and the wasm all come from the worker's global object.
 // Needs pkg/ and target/debug/threadtail-devserver. Last line: `checks: N passed`.
-import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = join(ROOT, ".tmp/e2e-worker-site");
 const TOKEN = "devtoken";
 let passed = 0;
@@ -17,26 +14,10 @@ const check = (name, ok, detail = "") => {
   console.log(`ok ${passed} - ${name}`);
 };
 
-for (const need of ["pkg/index.js", "target/debug/threadtail-devserver"]) {
-  if (!existsSync(join(ROOT, need))) throw new Error(`${need} is missing: npm test builds it first`);
-}
-rmSync(SITE, { recursive: true, force: true });
-mkdirSync(SITE, { recursive: true });
-cpSync(join(ROOT, "tests/e2e/worker-site"), SITE, { recursive: true });
-cpSync(join(ROOT, "pkg"), join(SITE, "pkg"), { recursive: true });
+requireBuilt(["pkg/index.js", "target/debug/threadtail-devserver"]);
+prepareSite("tests/e2e/worker-site", SITE);
 
-const server = spawn(join(ROOT, "target/debug/threadtail-devserver"),
-  ["--addr", "127.0.0.1:0", "--token", TOKEN, "--scenario", "empty", "--keepalive-ms", "500", "--static", SITE],
-  { stdio: ["ignore", "pipe", "inherit"] });
-const base = await new Promise((ok, fail) => {
-  const t = setTimeout(() => fail(new Error("the reference server did not start")), 10_000);
-  let out = "";
-  server.stdout.on("data", (d) => {
-    out += d;
-    const m = /^listening on (http:\/\/\S+)/m.exec(out);
-    if (m) { clearTimeout(t); ok(m[1]); }
-  });
-});
+const { base, process: server } = await startDevserver(["--token", TOKEN, "--scenario", "empty", "--keepalive-ms", "500", "--static", SITE]);
 const control = async (path, body) => {
   const r = await fetch(base + "/_control" + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
@@ -51,11 +32,7 @@ try {
   for (const text of ["一", "二", "三"]) {
     await control(`/sessions/${sessionId}/threads/${thread.id}/events`, { type: "agent.message", content: text });
   }
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   page.on("pageerror", (e) => console.log("pageerror:", e.message));
   await page.goto(base + "/index.html");
