@@ -5,19 +5,14 @@
 // - `transport: "eventsource"`: close() called outside any listener ends the native
 //   EventSource: the server sees the connection end within 1 s and no new one for 3 s.
 // Needs pkg/. Last line: `checks: N passed`.
-import { launchChromium } from "./harness.mjs";
+import { checklist, launchChromium } from "./harness.mjs";
 import { createServer } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve, extname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-let passed = 0;
-const check = (name, ok, detail = "") => {
-  if (!ok) throw new Error(`FAILED: ${name}${detail ? ` (${detail})` : ""}`);
-  passed += 1;
-  console.log(`ok ${passed} - ${name}`);
-};
+const { check, done, failed } = checklist();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (!existsSync(join(ROOT, "pkg/index.js"))) throw new Error("pkg/ is missing: npm test builds it first");
 
@@ -123,11 +118,9 @@ try {
   check("and no new connection in the next 3 s", es.connections === atClose, `${es.connections - atClose} new`);
   check("the stream reads closed", (await page.evaluate(() => window.esStream.state)) === "closed");
   check("no page errors", pageErrors.length === 0, pageErrors.join("; "));
-  console.log(`checks: ${passed} passed`);
+  done();
 } catch (e) {
-  console.log(e.message);
-  console.log(`checks: ${passed} passed, 1 failed`);
-  process.exitCode = 1;
+  failed(e);
 } finally {
   await browser?.close();
   server.closeAllConnections();

@@ -49,3 +49,26 @@ export function launchChromium(options = {}) {
     ...options,
   });
 }
+
+/**
+ * The checks of one test file: `check(name, ok, detail)` prints `ok N - name` or throws a
+ * FAILED error; `done()` and `failed(error)` print the last line npm test counts.
+ */
+export function checklist() {
+  let passed = 0;
+  return {
+    check(name, ok, detail = "") {
+      if (!ok) throw new Error(`FAILED: ${name}${detail ? ` (${detail})` : ""}`);
+      passed += 1;
+      console.log(`ok ${passed} - ${name}`);
+    },
+    done() {
+      console.log(`checks: ${passed} passed`);
+    },
+    failed(error) {
+      console.log(error.message);
+      console.log(`checks: ${passed} passed, 1 failed`);
+      process.exitCode = 1;
+    },
+  };
+}

@@ -7,17 +7,12 @@
 // target/debug/threadtail-devserver. Last line: `checks: N passed`.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
+import { ROOT, checklist, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
 
 const SITE = join(ROOT, ".tmp/e2e-tabs-site");
 const TOKEN = "devtoken";
 const WAIT = 20_000;
-let passed = 0;
-const check = (name, ok, detail = "") => {
-  if (!ok) throw new Error(`FAILED: ${name}${detail ? ` (${detail})` : ""}`);
-  passed += 1;
-  console.log(`ok ${passed} - ${name}`);
-};
+const { check, done, failed } = checklist();
 const figures = [];
 const figure = (text) => { figures.push(text); console.log(`# ${text}`); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -214,11 +209,9 @@ try {
   await reloadPage.close();
 
   console.log(`# ${figures.join("\n# ")}`);
-  console.log(`checks: ${passed} passed`);
+  done();
 } catch (e) {
-  console.log(e.message);
-  console.log(`checks: ${passed} passed, 1 failed`);
-  process.exitCode = 1;
+  failed(e);
 } finally {
   await browser?.close();
   server.kill();

@@ -3,16 +3,11 @@
 // Needs pkg/ and target/debug/threadtail-devserver. Last line: `checks: N passed`.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
+import { ROOT, checklist, launchChromium, prepareSite, requireBuilt, startDevserver } from "./harness.mjs";
 
 const SITE = join(ROOT, ".tmp/e2e-worker-site");
 const TOKEN = "devtoken";
-let passed = 0;
-const check = (name, ok, detail = "") => {
-  if (!ok) throw new Error(`FAILED: ${name}${detail ? ` (${detail})` : ""}`);
-  passed += 1;
-  console.log(`ok ${passed} - ${name}`);
-};
+const { check, done, failed } = checklist();
 
 requireBuilt(["pkg/index.js", "target/debug/threadtail-devserver"]);
 prepareSite("tests/e2e/worker-site", SITE);
@@ -57,11 +52,9 @@ try {
   check("no errors in the worker", !all.some((m) => m.kind === "error" || m.kind === "worker-error"), JSON.stringify(all.filter((m) => m.kind !== "event")));
   const ids = (await events()).map((e) => e.id);
   check("each event once", new Set(ids).size === ids.length && ids.length === 4, ids.join(","));
-  console.log(`checks: ${passed} passed`);
+  done();
 } catch (e) {
-  console.log(e.message);
-  console.log(`checks: ${passed} passed, 1 failed`);
-  process.exitCode = 1;
+  failed(e);
 } finally {
   await browser?.close();
   server.kill();
