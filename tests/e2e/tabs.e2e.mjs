@@ -173,6 +173,20 @@ try {
   const lastRequest = (await streamRequests(t2.threadId)).pop();
   check("the reload resumed from the stored point (Last-Event-ID)", lastRequest.headers["last-event-id"] === after.filter((g) => g.cached).pop().id);
 
+  // ---- no secret in what the tabs store or name: every IndexedDB record, every lock (and so
+  // channel) name, searched for the token
+  const stored = await reloadPage.evaluate(async () => {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open("threadtail"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const store = db.transaction("streams").objectStore("streams");
+    const all = (req) => new Promise((ok) => { req.onsuccess = () => ok(req.result); });
+    const [keys, values] = await Promise.all([all(store.getAllKeys()), all(store.getAll())]);
+    db.close();
+    const locks = await navigator.locks.query();
+    return JSON.stringify({ keys, values, locks: [...locks.held, ...locks.pending].map((l) => l.name) });
+  });
+  check("the persisted records and the lock/channel names never hold the token",
+    stored.includes("cached") && !stored.includes(TOKEN), `${stored.length} bytes searched`);
+
   // ---- a store that is corrupt, of another version, or over quota: discarded, a warning, the stream goes on
   for (const [name, setup, kind] of [
     ["corrupt", (key) => ({ v: 1, lastId: 7, events: "x", key }), "persist_corrupt"],
