@@ -39,8 +39,9 @@ pub fn validate_id(field: &'static str, value: &str) -> Result<(), Error> {
     } else if value == "." || value == ".." {
         // Percent-encoding cannot help: URL parsers treat "%2e" as "." too, so the segment
         // would be resolved away and the request would go to another route.
+        // Quoted by hand: `{:?}` would pull the Debug escaper into the wasm for two values.
         Some(format!(
-            "is {value:?}, a dot segment that would change the URL path"
+            "is \"{value}\", a dot segment that would change the URL path"
         ))
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         Some(
