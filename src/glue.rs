@@ -91,6 +91,7 @@ extern "C" {
         terminal_types: Array,
         on_decode_error: &Function,
         memory: &JsValue,
+        layout: &str,
     ) -> Dispatcher;
     #[wasm_bindgen(method)]
     pub(crate) fn add(
@@ -101,23 +102,11 @@ extern "C" {
     ) -> Function;
     #[wasm_bindgen(method)]
     pub(crate) fn emit(this: &Dispatcher, kind: &str, value: &JsValue);
-    /// Hands one batch (see `Batch` in `js/stream.rs`) to the listeners: where its parts are
-    /// in wasm memory. Returns how many events were handed over; `stopped` then says whether
-    /// the stream must stop reading.
+    /// Hands one batch (see `boundary.rs`; `header` is its header's address) to the
+    /// listeners. Returns how many events were handed over; `stopped` then says whether the
+    /// stream must stop reading.
     #[wasm_bindgen(method)]
-    pub(crate) fn deliver(
-        this: &Dispatcher,
-        text: u32,
-        len: u32,
-        meta: u32,
-        count: u32,
-        wide: u32,
-        wide_len: u32,
-        long: u32,
-        raw: u32,
-        ends: u32,
-        ends_len: u32,
-    ) -> u32;
+    pub(crate) fn deliver(this: &Dispatcher, header: u32) -> u32;
     #[wasm_bindgen(method, getter)]
     pub(crate) fn handled(this: &Dispatcher) -> i32;
     #[wasm_bindgen(method, getter)]
@@ -132,8 +121,14 @@ extern "C" {
     pub(crate) fn end(this: &Dispatcher, failure: &JsValue);
 
     // ---- SseParser's batches (js/parser.rs) ----
-    #[wasm_bindgen(js_name = buildEvents)]
-    pub(crate) fn build_events(bytes: &[u8], flags: &[u8], wide: &[u8], ends: &[u32]) -> Array;
-    #[wasm_bindgen(js_name = decodesEach)]
-    pub(crate) fn decodes_each() -> bool;
+    pub(crate) type BatchReader;
+    #[wasm_bindgen(constructor)]
+    pub(crate) fn new(memory: &JsValue, layout: &str) -> BatchReader;
+    /// Whether it decodes each event's data on its own (Node), so that data that is not
+    /// ASCII is best handed over as UTF-16.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn each(this: &BatchReader) -> bool;
+    /// The batch whose header is at `header`, as `SseParser.push` returns its events.
+    #[wasm_bindgen(method, js_name = sseEvents)]
+    pub(crate) fn sse_events(this: &BatchReader, header: u32) -> Array;
 }

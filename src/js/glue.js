@@ -9,7 +9,7 @@
 //   call where Rust would need several (promise executors, iteration protocols, `typeof`);
 // - jsonErrorPosition, parseApiError, parsePage: JSON.parse and the engine's own error text
 //   (a JSON parser in the wasm costs tens of KB);
-// - Dispatcher, buildEvents and their decoders: the hot path; each event's JSON.parse and its
+// - Dispatcher, BatchReader and their decoders: the hot path; each event's JSON.parse and its
 //   listeners run here, one call across the boundary per batch (see src/boundary.rs);
 // - chunkBytes, BodyReader: a body read in one JavaScript loop, with no Rust future per chunk.
 
@@ -211,12 +211,12 @@ export const FLAG_UPDATE = 1;
 export const FLAG_HAS_ID = 2;
 export const FLAG_WIDE_DATA = 4;
 export const FLAG_SKELETON = 8;
-export const FLAG_LAST_ID_IS_ID = 16;
+export const FLAG_OWN_LAST_ID = 16;
 export const CUT_COUNT_SHIFT = 8;
 
 /**
- * The parts of a batch outside its text, taken in order by its events (see `Batch` in
- * `stream.rs`): UTF-16 data (FLAG_WIDE_DATA), all of it made into one string and sliced; the long
+ * The parts of a batch outside its text, taken in order by its events (see src/boundary.rs):
+ * UTF-16 data (FLAG_WIDE_DATA), all of it made into one string and sliced; the long
  * strings of FLAG_SKELETON events, each made on its own when its event is handled (so that a kept
  * event keeps nothing else alive); and the original data of FLAG_SKELETON events, decoded only for a
  * decode error. `ends` holds, per FLAG_SKELETON event, where its original data ends in `raw`, then
@@ -260,6 +260,100 @@ class OutOfLineParts {
   }
 }
 
+/**
+ * Reads the batches Rust writes into wasm memory (src/boundary.rs is their one description):
+ * the header's numbers are found by the names Rust gives in `layout`. `open(header)` starts a
+ * batch; each `next()` moves to its next event and sets `data` (its data as a string) and
+ * `flags`; `type()`, `id()` and `lastEventId()` decode the rest only when asked. `each`: each
+ * event's data is decoded on its own (Node) rather than the whole text at once (browsers).
+ */
+export class BatchReader {
+  constructor(memory, layout, each = DECODE_EACH) {
+    this.memory = memory;
+    this.each = each;
+    const names = layout.trim().split(" ");
+    this.field = Object.fromEntries(names.map((name, i) => [name, i]));
+    this.words = names.length;
+  }
+
+  /** Starts reading the batch whose header is at `header`; returns its number of events. */
+  open(header) {
+    const buffer = this.memory.buffer, at = this.field;
+    const h = new Uint32Array(buffer, header, this.words);
+    const count = h[at.count];
+    this.textPtr = h[at.text];
+    this.textLen = h[at.textLen];
+    // Copied out: a listener may grow the memory, which detaches views. The parts themselves
+    // stay where they are until the delivery is over.
+    this.meta = new Uint32Array(buffer, h[at.meta], count * 4).slice();
+    const bytes = new Uint8Array(buffer, this.textPtr, this.textLen);
+    this.src = this.each ? bytes : utf8.decode(bytes);
+    this.parts = new OutOfLineParts(this.memory, h[at.wide], h[at.wideLen], h[at.long], h[at.raw], h[at.ends], h[at.endsLen]);
+    this.k = 0;
+    this.pos = 0;
+    return count;
+  }
+
+  /** Moves to the next event; false after the last. */
+  next() {
+    const m = this.meta, k = this.k;
+    if (k >= m.length) return false;
+    const f = (this.flags = m[k + 3]);
+    let src = this.src;
+    this.typeStart = this.pos;
+    if (this.each) {
+      // A listener that called into wasm may have grown the memory, detaching the view.
+      if (src.length !== this.textLen) src = this.src = new Uint8Array(this.memory.buffer, this.textPtr, this.textLen);
+      this.typeEnd = m[k];
+      this.idEnd = m[k + 1];
+    } else {
+      // In the decoded text, offsets are no longer those of the bytes: parts end at their CR.
+      this.typeEnd = src.indexOf("\r", this.pos);
+      this.idEnd = src.indexOf("\r", this.typeEnd + 1);
+    }
+    if (f & FLAG_WIDE_DATA) {
+      this.data = this.parts.wide.upTo(m[k + 2]);
+      this.pos = this.idEnd + 1;
+    } else {
+      const dataEnd = this.each ? m[k + 2] : src.indexOf("\r", this.idEnd + 1);
+      this.data = part(src, this.idEnd + 1, dataEnd);
+      this.pos = dataEnd + 1;
+    }
+    if (f & FLAG_OWN_LAST_ID) {
+      this.lastStart = this.pos;
+      this.pos = (this.each ? src.indexOf(13, this.pos) : src.indexOf("\r", this.pos)) + 1;
+    }
+    this.k = k + 4;
+    return true;
+  }
+
+  type() {
+    return part(this.src, this.typeStart, this.typeEnd);
+  }
+
+  id() {
+    return this.flags & FLAG_HAS_ID ? part(this.src, this.typeEnd + 1, this.idEnd) : undefined;
+  }
+
+  /**
+   * The batch as `SseParser.push` returns it: `{ type, data, id?, lastEventId }` per event (the
+   * type and id decoded in one call, which is faster in Node).
+   */
+  sseEvents(header) {
+    const out = new Array(this.open(header));
+    for (let k = 0; this.next(); k++) {
+      const f = this.flags, data = this.data;
+      const head = part(this.src, this.typeStart, this.idEnd);
+      const cut = head.indexOf("\r");
+      const type = head.slice(0, cut);
+      const id = f & FLAG_HAS_ID ? head.slice(cut + 1) : undefined;
+      const lastEventId = f & FLAG_OWN_LAST_ID ? part(this.src, this.lastStart, this.pos - 1) : id ?? "";
+      out[k] = id === undefined ? { type, data, lastEventId } : { type, data, id, lastEventId };
+    }
+    return out;
+  }
+}
+
 /** The second argument of event listeners. */
 const META_NEW = Object.freeze({ update: false });
 const META_UPDATE = Object.freeze({ update: true });
@@ -272,8 +366,8 @@ const META_UPDATE = Object.freeze({ update: true });
  * may add or remove listeners (or close the stream) during a delivery.
  */
 export class Dispatcher {
-  constructor(terminalTypes, onDecodeError, memory, decodeEach = DECODE_EACH) {
-    this.memory = memory;
+  constructor(terminalTypes, onDecodeError, memory, layout, decodeEach = DECODE_EACH) {
+    this.reader = new BatchReader(memory, layout, decodeEach);
     this.decodeEach = decodeEach;
     this.typed = new Map();
     this.any = [];
@@ -310,117 +404,60 @@ export class Dispatcher {
   }
 
   /**
-   * Delivers one chunk's events, read from wasm memory: `len` bytes at `ptr` hold each event's
-   * type, id and data (UTF-8), each followed by a CR (which never occurs in an SSE field);
-   * `count` events of four numbers at `meta` give where each one's type, id and data end (at
-   * their CR) and its flags (FLAG_UPDATE, FLAG_HAS_ID, FLAG_WIDE_DATA: its data is UTF-16LE in
-   * `wide`, FLAG_SKELETON: its data part is a skeleton whose long strings are in `long`; `ends`
-   * and `raw` say where; see src/boundary.rs, `Batch` in `stream.rs` and `OutOfLineParts`).
+   * Delivers one chunk's events: the batch whose header is at `header` (see `BatchReader`).
    * Returns the number of events handed over (or reported as decode errors); `stopped` then
    * says whether the stream must stop reading (a terminal event was delivered, or the stream
    * was closed).
    */
-  deliver(ptr, len, metaPtr, count, wide, wideLen, long, raw, ends, endsLen) {
+  deliver(header) {
     this.handled = 0;
     this.stopped = false;
     try {
-      const parts = new OutOfLineParts(this.memory, wide, wideLen, long, raw, ends, endsLen);
-      this.stopped = this.decodeEach
-        ? this.deliverEach(ptr, len, metaPtr, count, parts)
-        : this.deliverBatch(ptr, len, metaPtr, count, parts);
+      const r = this.reader;
+      r.open(header);
+      while (!this.closed && r.next()) {
+        this.handled++;
+        if (this.handle(r)) {
+          this.stopped = true;
+          return this.handled;
+        }
+      }
+      this.stopped = this.closed;
       return this.handled;
     } finally {
       this.handled = -1;
     }
   }
 
-  /** `deliver`: one decoder call for the whole batch (browsers). */
-  deliverBatch(ptr, len, metaPtr, count, parts) {
-    // The flags are copied out: nothing reads wasm memory while listeners run.
-    const text = utf8.decode(new Uint8Array(this.memory.buffer, ptr, len));
-    const meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4).slice();
-    let pos = 0;
-    for (let k = 0; k < meta.length; k += 4) {
-      if (this.closed) return true;
-      const f = meta[k + 3];
-      const typeStart = pos;
-      const typeEnd = text.indexOf("\r", typeStart);
-      const idEnd = text.indexOf("\r", typeEnd + 1);
-      let data;
-      if (f & FLAG_WIDE_DATA) {
-        data = parts.wide.upTo(meta[k + 2]);
-        pos = idEnd + 1;
-      } else {
-        const dataEnd = text.indexOf("\r", idEnd + 1);
-        data = text.slice(idEnd + 1, dataEnd);
-        pos = dataEnd + 1;
-      }
-      this.handled++;
-      if (this.handle(data, f, text, typeStart, typeEnd, idEnd, parts)) return true;
-    }
-    return this.closed;
-  }
-
   /**
-   * `deliver`, decoding each event's data on its own, straight from wasm memory (and the SSE
-   * type and id only when the JSON lacks them): Node.
+   * Parses and delivers the reader's current event. With FLAG_SKELETON, its data is a
+   * skeleton: its long strings come from the batch's parts, and a decode error shows the
+   * original data. Returns true after a terminal event.
    */
-  deliverEach(ptr, len, metaPtr, count, parts) {
-    let bytes = null, meta = null;
-    let start = 0;
-    for (let k = 0; k < count * 4; k += 4) {
-      if (this.closed) return true;
-      // Views are made again when a listener that called into the stream grew the wasm
-      // memory, which detaches them (the batch itself stays where it is).
-      if (bytes === null || bytes.length !== len) {
-        bytes = new Uint8Array(this.memory.buffer, ptr, len);
-        meta = new Uint32Array(this.memory.buffer, metaPtr, count * 4);
-      }
-      const typeEnd = meta[k], idEnd = meta[k + 1], dataEnd = meta[k + 2], f = meta[k + 3];
-      const typeStart = start;
-      let data;
-      if (f & FLAG_WIDE_DATA) {
-        data = parts.wide.upTo(dataEnd);
-        start = idEnd + 1;
-      } else {
-        data = utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
-        start = dataEnd + 1;
-      }
-      this.handled++;
-      if (this.handle(data, f, bytes, typeStart, typeEnd, idEnd, parts)) return true;
-    }
-    return this.closed;
-  }
-
-  /**
-   * Parses and delivers one event. The SSE type and id are `src[typeStart..typeEnd]` and
-   * `src[typeEnd + 1..idEnd]` (`src` is the batch's text or bytes), read only when needed.
-   * With FLAG_SKELETON, `data` is a skeleton: its long strings come from `parts`, and a decode error
-   * shows the original data. Returns true after a terminal event.
-   */
-  handle(data, f, src, typeStart, typeEnd, idEnd, parts) {
+  handle(r) {
+    const f = r.flags;
     let value;
     try {
       if (f & FLAG_SKELETON) {
-        const strings = parts.holes(f >>> CUT_COUNT_SHIFT);
+        const strings = r.parts.holes(f >>> CUT_COUNT_SHIFT);
         // Each string was cut out as "\u0000" and its index, and no other string of the
         // skeleton starts with U+0000 (see src/holes.rs).
-        value = JSON.parse(data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));
-      } else value = JSON.parse(data);
+        value = JSON.parse(r.data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));
+      } else value = JSON.parse(r.data);
     } catch {
-      this.decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, false);
+      this.decodeError(r, false);
       return false;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      this.decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, true);
+      this.decodeError(r, true);
       return false;
     }
     let type = value.type;
     if (typeof type !== "string") {
-      type = part(src, typeStart, typeEnd);
+      type = r.type();
       if (value.type === undefined) value.type = type;
     }
-    if (value.id === undefined && f & FLAG_HAS_ID) value.id = part(src, typeEnd + 1, idEnd);
+    if (value.id === undefined && f & FLAG_HAS_ID) value.id = r.id();
     const m = f & FLAG_UPDATE ? META_UPDATE : META_NEW;
     const typed = this.typed.get(type);
     if (typed !== undefined) for (const e of typed) callListener(e.fn, value, m);
@@ -429,10 +466,9 @@ export class Dispatcher {
     return this.terminal.has(type);
   }
 
-  /** Reports `handle`'s event as a decode error, with its original text (see `handle`). */
-  decodeError(data, f, src, typeStart, typeEnd, idEnd, parts, notObject) {
-    const id = f & FLAG_HAS_ID ? part(src, typeEnd + 1, idEnd) : undefined;
-    this.onDecodeError(part(src, typeStart, typeEnd), id, f & FLAG_SKELETON ? parts.original() : data, notObject);
+  /** Reports the reader's current event as a decode error, with its original text. */
+  decodeError(r, notObject) {
+    this.onDecodeError(r.type(), r.id(), r.flags & FLAG_SKELETON ? r.parts.original() : r.data, notObject);
   }
 
   /**
@@ -470,63 +506,6 @@ export class Dispatcher {
       else resolve({ done: true, value: undefined });
     }
   }
-}
-
-/** Whether each event's data is decoded on its own here (see `DECODE_EACH`). */
-export const decodesEach = () => DECODE_EACH;
-
-/**
- * SseParser's events: `bytes` holds each event's type, id, data and last event id, each
- * followed by a CR; `flags` one number per event (FLAG_HAS_ID; FLAG_LAST_ID_IS_ID: the last
- * event id is the id, and its own part is empty; FLAG_WIDE_DATA: the data is UTF-16LE in
- * `wide`, ending at the next number of `ends`, and its own part is empty). Decoded in one call in browsers, event by event in
- * Node (`each`; see `DECODE_EACH`).
- */
-export function buildEvents(bytes, flags, wide, ends, each = DECODE_EACH) {
-  const slices = new WideTextPieces(wide.buffer, wide.byteOffset, wide.length);
-  let e = 0;
-  const wideData = () => slices.upTo(ends[e++]);
-  if (each) return buildEach(bytes, flags, wideData);
-  const parts = utf8.decode(bytes).split("\r");
-  const out = new Array(flags.length);
-  for (let k = 0, i = 0; k < flags.length; k++, i += 4) {
-    const f = flags[k];
-    const type = parts[i], data = f & FLAG_WIDE_DATA ? wideData() : parts[i + 2];
-    if (f & FLAG_HAS_ID) {
-      const id = parts[i + 1];
-      out[k] = { type, data, id, lastEventId: f & FLAG_LAST_ID_IS_ID ? id : parts[i + 3] };
-    } else {
-      out[k] = { type, data, lastEventId: parts[i + 3] };
-    }
-  }
-  return out;
-}
-
-/**
- * `buildEvents` in Node: the short type, id and last event id of an event are decoded in one
- * call and split, its data on its own (see `DECODE_EACH`).
- */
-function buildEach(bytes, flags, wideData) {
-  const out = new Array(flags.length);
-  let pos = 0;
-  for (let k = 0; k < flags.length; k++) {
-    const f = flags[k];
-    const typeEnd = bytes.indexOf(13, pos), idEnd = bytes.indexOf(13, typeEnd + 1);
-    const dataEnd = bytes.indexOf(13, idEnd + 1), lastEnd = bytes.indexOf(13, dataEnd + 1);
-    const data = f & FLAG_WIDE_DATA ? wideData() : utf8.decode(bytes.subarray(idEnd + 1, dataEnd));
-    const head = utf8.decode(bytes.subarray(pos, idEnd));
-    const cut = head.indexOf("\r");
-    const type = head.slice(0, cut);
-    const last = lastEnd > dataEnd + 1 ? utf8.decode(bytes.subarray(dataEnd + 1, lastEnd)) : "";
-    if (f & FLAG_HAS_ID) {
-      const id = head.slice(cut + 1);
-      out[k] = { type, data, id, lastEventId: f & FLAG_LAST_ID_IS_ID ? id : last };
-    } else {
-      out[k] = { type, data, lastEventId: last };
-    }
-    pos = lastEnd + 1;
-  }
-  return out;
 }
 
 /**

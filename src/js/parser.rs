@@ -2,13 +2,11 @@
 
 use super::error::{invalid, to_js};
 use super::options::{count_at_least, function, string};
-use super::ReusedBytes;
-use crate::boundary::{FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_WIDE_DATA};
+use crate::boundary::{Batch, BatchHeader};
 use crate::error::Error;
-use crate::glue::{build_events, call_listener, decodes_each};
+use crate::glue::{call_listener, BatchReader};
 use crate::sse::{EventRef, Parser, Sink, DEFAULT_MAX_EVENT_BYTES};
 use crate::transport::js::copy_chunk;
-use crate::utf16;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -22,72 +20,21 @@ pub struct SseParser {
     on_comment: Option<Function>,
     on_error: Option<Function>,
     buf: Vec<u8>,
-    batch: Vec<u8>,
-    flags: Vec<u8>,
-    /// UTF-16 data, in Node only (see `Batch` in `stream.rs`).
-    wide: Option<ReusedBytes>,
-    ends: Vec<u32>,
+    batch: Batch,
+    reader: BatchReader,
 }
 
-/// Collects one push's events for one crossing into JavaScript: type, id, data and last
-/// event id as UTF-8, each followed by CR (which never occurs in an SSE field), and a flag
-/// byte per event. With `wide` (Node), data that is valid UTF-8 but not ASCII goes there as
-/// UTF-16LE instead (`FLAG_WIDE_DATA`; its own part is empty), ending where `ends` says.
-struct BatchSink<'a> {
-    batch: &'a mut Vec<u8>,
-    flags: &'a mut Vec<u8>,
-    wide: Option<&'a mut ReusedBytes>,
-    ends: &'a mut Vec<u32>,
+/// One push's events go to the batch (see `boundary.rs`), for one crossing into JavaScript;
+/// comments go straight to `onComment`, errors are reported after the events.
+struct PushSink<'a> {
+    batch: &'a mut Batch,
     on_comment: Option<&'a Function>,
     errors: Vec<Error>,
 }
 
-impl BatchSink<'_> {
-    /// Pushes `data` to `wide`, if there is one and it is valid UTF-8 but not ASCII.
-    fn push_wide(&mut self, data: &[u8]) -> bool {
-        let Some(wide) = self.wide.as_deref_mut() else {
-            return false;
-        };
-        if data.is_ascii() {
-            return false;
-        }
-        let Some(end) = wide.push_utf16(data, utf16::transcode) else {
-            return false;
-        };
-        self.ends.push(end);
-        true
-    }
-
-    fn push(&mut self, part: &[u8]) {
-        self.batch.extend_from_slice(part);
-        self.batch.push(b'\r');
-    }
-}
-
-impl Sink for BatchSink<'_> {
+impl Sink for PushSink<'_> {
     fn on_event(&mut self, e: EventRef<'_>) {
-        self.push(e.event_type.as_bytes());
-        self.push(e.id.unwrap_or("").as_bytes());
-        let wide = self.push_wide(e.data_bytes);
-        self.push(if wide { b"" } else { e.data_bytes });
-        let same = e.id == Some(e.last_event_id);
-        self.push(if same {
-            b""
-        } else {
-            e.last_event_id.as_bytes()
-        });
-        let mut flags = 0;
-        if e.id.is_some() {
-            flags |= FLAG_HAS_ID;
-        }
-        if same {
-            flags |= FLAG_LAST_ID_IS_ID;
-        }
-        if wide {
-            flags |= FLAG_WIDE_DATA;
-        }
-        // The flags are below 256 (a test in boundary.rs): one byte each.
-        self.flags.push(flags as u8);
+        self.batch.push(e, false);
     }
     fn on_comment(&mut self, text: &str) {
         if let Some(f) = self.on_comment {
@@ -97,12 +44,6 @@ impl Sink for BatchSink<'_> {
     fn on_error(&mut self, error: Error) {
         self.errors.push(error);
     }
-}
-
-/// What one `push` produced: its events for JavaScript, and the errors to report after them.
-struct PushedEvents {
-    events: Array,
-    errors: Vec<Error>,
 }
 
 #[wasm_bindgen]
@@ -118,15 +59,14 @@ impl SseParser {
         if let Some(id) = string(&options, "lastEventId", false)? {
             parser.set_last_event_id(&id);
         }
+        let reader = BatchReader::new(&wasm_bindgen::memory(), BatchHeader::LAYOUT);
         Ok(SseParser {
             parser,
             on_comment: function(&options, "onComment")?,
             on_error: function(&options, "onError")?,
             buf: Vec::new(),
-            batch: Vec::new(),
-            flags: Vec::new(),
-            wide: decodes_each().then(ReusedBytes::default),
-            ends: Vec::new(),
+            batch: Batch::for_parser(reader.each()),
+            reader,
         })
     }
 
@@ -140,43 +80,33 @@ impl SseParser {
             ));
         }
         self.batch.clear();
-        self.flags.clear();
-        self.ends.clear();
-        if let Some(wide) = &mut self.wide {
-            wide.clear();
-        }
-        let mut sink = BatchSink {
+        let mut sink = PushSink {
             batch: &mut self.batch,
-            flags: &mut self.flags,
-            wide: self.wide.as_mut(),
-            ends: &mut self.ends,
             on_comment: self.on_comment.as_ref(),
             errors: Vec::new(),
         };
         self.parser.push(&self.buf, &mut sink);
         let errors = sink.errors;
-        let events = if self.flags.is_empty() {
+        let events = if self.batch.is_empty() {
             Array::new()
         } else {
-            let wide = self.wide.as_ref().map_or(&[][..], ReusedBytes::content);
-            build_events(&self.batch, &self.flags, wide, &self.ends)
+            self.reader.sse_events(self.batch.header())
         };
-        let sink = PushedEvents { events, errors };
-        if let Some(first) = sink.errors.first() {
+        if let Some(first) = errors.first() {
             match &self.on_error {
                 Some(f) => {
-                    for e in &sink.errors {
+                    for e in &errors {
                         call_listener(f, &to_js(e), &JsValue::UNDEFINED);
                     }
                 }
                 None => {
                     let err = to_js(first);
-                    let _ = Reflect::set(&err, &JsValue::from_str("events"), &sink.events);
+                    let _ = Reflect::set(&err, &JsValue::from_str("events"), &events);
                     return Err(err);
                 }
             }
         }
-        Ok(sink.events)
+        Ok(events)
     }
 
     /// The end of the stream: an unterminated event is discarded. The parser can then read a

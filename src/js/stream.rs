@@ -5,8 +5,7 @@
 
 use super::error::to_js;
 use super::options::stream_config;
-use super::ReusedBytes;
-use crate::boundary::{CUT_COUNT_SHIFT, FLAG_HAS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA};
+use crate::boundary::{Batch, BatchHeader};
 use crate::client::{Flushed, Handler, ReconnectInfo, Shared};
 use crate::error::Error;
 use crate::glue::Dispatcher;
@@ -14,107 +13,14 @@ use crate::request::Target;
 use crate::resume::State;
 use crate::sse::EventRef;
 use crate::transport::js::decode_error;
-use crate::{holes, utf16};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
-/// One chunk's events, read by JavaScript straight from wasm memory: each event's type, id
-/// and data, each followed by a CR (which never occurs in an SSE field), in `text`, and four
-/// numbers per event in `meta`: where its type, id and data end (at their CR), and its flags
-/// (`FLAG_UPDATE`, `FLAG_HAS_ID`, and the two below; values in `boundary.rs`). JavaScript decodes either the whole of `text` in
-/// one `TextDecoder` call or each event's data on its own, whichever its engine does faster
-/// (see `deliver` in `glue.js`).
-///
-/// Text that is not ASCII is where decoding costs most, so some of it is handed over as
-/// UTF-16LE, which JavaScript makes into strings with a copy or a simple loop:
-/// - `FLAG_SKELETON`, large data (see [`holes`]): its long strings are in `long`, and the data part in
-///   `text` is the skeleton. `ends` holds, per such event, where its original data ends in
-///   `raw` (kept for decode errors), then where each string ends in `long`; the number of
-///   strings is in the flags from bit `CUT_COUNT_SHIFT` up. Each string is made on its own, so an event kept
-///   by the application keeps nothing else alive.
-/// - `FLAG_WIDE_DATA`, any other data that is valid UTF-8 but not ASCII, when the dispatcher decodes each
-///   event's data on its own (Node, which decodes such UTF-8 a byte at a time): it is in
-///   `wide`, the event has no data part in `text`, and the third number is where its data ends
-///   in `wide`. JavaScript makes one string of all of `wide` and slices it (`JSON.parse` copies
-///   what it keeps).
-///
-/// Parts in `wide`, `long` and `raw` start where the previous one ended.
-#[derive(Default)]
-struct Batch {
-    text: ReusedBytes,
-    wide: ReusedBytes,
-    long: ReusedBytes,
-    raw: ReusedBytes,
-    ends: Vec<u32>,
-    meta: Vec<u32>,
-}
-
-impl Batch {
-    fn push(&mut self, part: &[u8]) {
-        self.text.extend(part);
-        self.meta.push(self.text.len as u32);
-        self.text.extend(b"\r");
-    }
-
-    /// Pushes `data` to `wide` as UTF-16LE; returns false, with nothing pushed, when it is not
-    /// valid UTF-8 (it is then pushed as is, and the decoder replaces the bad bytes).
-    fn push_wide(&mut self, data: &[u8]) -> bool {
-        let Some(end) = self.wide.push_utf16(data, utf16::transcode) else {
-            return false;
-        };
-        self.meta.push(end);
-        true
-    }
-
-    /// Pushes the long strings of `data` to `long` and its skeleton as the data part, or
-    /// returns None, with nothing pushed, when it has no long string that can be cut out.
-    /// Returns how many were.
-    fn push_holes(&mut self, data: &[u8]) -> Option<u32> {
-        let found = holes::long_strings(data, holes::MIN_STRING)?;
-        let first = self.ends.len();
-        self.ends.push(0);
-        let mut cut = Vec::with_capacity(found.len());
-        for hole in found {
-            // A string the transcoder refuses stays in the skeleton, for JSON.parse to judge.
-            if let Some(end) = self
-                .long
-                .push_utf16(&data[hole.clone()], utf16::transcode_json)
-            {
-                self.ends.push(end);
-                cut.push(hole);
-            }
-        }
-        if cut.is_empty() {
-            self.ends.truncate(first);
-            return None;
-        }
-        let text = &mut self.text;
-        holes::write_skeleton(data, &cut, |part| text.extend(part));
-        self.meta.push(self.text.len as u32);
-        self.text.extend(b"\r");
-        self.raw.extend(data);
-        self.ends[first] = self.raw.len as u32;
-        Some(cut.len() as u32)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.wide.clear();
-        self.long.clear();
-        self.raw.clear();
-        self.ends.clear();
-        self.meta.clear();
-    }
-}
-
 /// Forwards a stream's events and lifecycle to its JavaScript dispatcher.
 struct JsHandler {
     dispatcher: Dispatcher,
-    /// Whether the dispatcher decodes each event's data on its own (Node): only then is data
-    /// that is not ASCII handed over as UTF-16.
-    decode_each: bool,
     batch: RefCell<Batch>,
     /// The latest error that may have ended the stream, for the iterator.
     last_error: RefCell<Option<JsValue>>,
@@ -145,11 +51,11 @@ impl JsHandler {
                 terminal,
                 on_decode_error.as_ref().unchecked_ref(),
                 &wasm_bindgen::memory(),
+                BatchHeader::LAYOUT,
             );
             JsHandler {
-                decode_each: dispatcher.decode_each(),
+                batch: RefCell::new(Batch::for_stream(dispatcher.decode_each())),
                 dispatcher,
-                batch: RefCell::new(Batch::default()),
                 last_error: RefCell::new(None),
                 user_closed: Cell::new(false),
                 secrets: RefCell::new(Rc::default()),
@@ -161,53 +67,18 @@ impl JsHandler {
 
 impl Handler for JsHandler {
     fn event(&self, event: EventRef<'_>, update: bool) {
-        let mut b = self.batch.borrow_mut();
-        b.push(event.event_type.as_bytes());
-        b.push(event.id.unwrap_or("").as_bytes());
-        let data = event.data_bytes;
-        let mut flags = 0;
-        if update {
-            flags |= FLAG_UPDATE;
-        }
-        if event.id.is_some() {
-            flags |= FLAG_HAS_ID;
-        }
-        let ascii = data.is_ascii();
-        let cut = if data.len() >= holes::MIN_DATA && !ascii {
-            b.push_holes(data)
-        } else {
-            None
-        };
-        if let Some(cut) = cut {
-            flags |= FLAG_SKELETON | (cut << CUT_COUNT_SHIFT);
-        } else if self.decode_each && !ascii && b.push_wide(data) {
-            flags |= FLAG_WIDE_DATA;
-        } else {
-            b.push(data);
-        }
-        b.meta.push(flags);
+        self.batch.borrow_mut().push(event, update);
     }
 
     fn flush(&self) -> Flushed {
-        let batch = self.batch.borrow();
-        if batch.meta.is_empty() {
+        if self.batch.borrow().is_empty() {
             return Flushed::default();
         }
-        // Only a shared borrow is held while listeners run: they may read `lastEventId`
-        // (which reads the batch) or call `close()`, and nothing adds to the batch meanwhile.
-        let ((text, text_len), (wide, wide_len)) = (batch.text.raw(), batch.wide.raw());
-        let handed = self.dispatcher.deliver(
-            text,
-            text_len,
-            batch.meta.as_ptr() as u32,
-            (batch.meta.len() / 4) as u32,
-            wide,
-            wide_len,
-            batch.long.raw().0,
-            batch.raw.raw().0,
-            batch.ends.as_ptr() as u32,
-            batch.ends.len() as u32,
-        );
+        let header = self.batch.borrow_mut().header();
+        // Only a shared borrow is held while listeners run: they may call `close()`, and
+        // nothing adds to the batch meanwhile.
+        let batch = self.batch.borrow();
+        let handed = self.dispatcher.deliver(header);
         let flushed = Flushed {
             stop: self.dispatcher.stopped(),
             handed: Some(handed as usize),

@@ -1,23 +1,29 @@
-// The JavaScript half of delivery (`Dispatcher` in src/js/glue.js) on its own: both ways of
-// decoding a batch (each event's data on its own, as in Node, or the whole batch at once, as in
-// browsers) must deliver the same events and the same decode errors. The batches are laid out
-// as src/js/stream.rs writes them into wasm memory: type, id and data, each followed by a CR,
-// and four numbers per event (where each part ends, then the flags). When each event is decoded
-// on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region of its own
-// (FLAG_WIDE_DATA); the long strings cut out of large events (FLAG_SKELETON) are in another.
-// The flag values come from glue.js (a cargo test checks them against src/boundary.rs).
+// The JavaScript half of delivery (`Dispatcher` and `BatchReader` in src/js/glue.js) on its
+// own: both ways of decoding a batch (each event's data on its own, as in Node, or the whole
+// batch at once, as in browsers) must deliver the same events and the same decode errors. The
+// batches are written as src/boundary.rs describes them (that is the one description; this
+// writer is the test's table of it): type, id and data, each followed by a CR, four numbers per
+// event (where each part ends, then the flags), and a header found by field names. When each
+// event is decoded on its own, data that is valid UTF-8 but not ASCII is UTF-16LE in a region
+// of its own (FLAG_WIDE_DATA); the long strings cut out of large events (FLAG_SKELETON) are in
+// another. The flag values come from glue.js (a cargo test checks them against boundary.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CUT_COUNT_SHIFT, Dispatcher, FLAG_HAS_ID, FLAG_LAST_ID_IS_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA,
+  BatchReader, CUT_COUNT_SHIFT, Dispatcher, FLAG_HAS_ID, FLAG_OWN_LAST_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA,
 } from "../../src/js/glue.js";
 
 const enc = new TextEncoder();
 
+// The header's fields in an order of the test's own (Rust's differs): the reader must find
+// each by its name.
+const LAYOUT = "endsLen ends raw long wideLen wide count meta textLen text ";
+
 /**
  * Writes a batch into a fresh "wasm memory" as Rust would for that way of decoding; returns
- * [memory, deliver arguments]. An event with `strings` is a large one cut up by Rust: its data
- * part is `skeleton`, and `data` is its original text.
+ * [memory, header address]. An event with `strings` is a large one cut up by Rust: its data
+ * part is `skeleton`, and `data` is its original text. An event with `last` (SseParser's) has
+ * its own last event ID.
  */
 function batch(events, decodeEach) {
   const bytes = [];
@@ -48,10 +54,14 @@ function batch(events, decodeEach) {
       meta.push(putUtf16(wide, e.data));
       flags |= FLAG_WIDE_DATA;
     } else put(e.data);
+    if (e.last !== undefined && e.last !== (e.id ?? "")) {
+      bytes.push(...enc.encode(e.last), 13);
+      flags |= FLAG_OWN_LAST_ID;
+    }
     meta.push(flags);
   }
-  const memory = { buffer: new ArrayBuffer(64 + bytes.length + 4 * meta.length + wide.length + long.length + raw.length + 4 * ends.length + 16) };
-  const ptr = 16;
+  const memory = { buffer: new ArrayBuffer(128 + bytes.length + 4 * meta.length + wide.length + long.length + raw.length + 4 * ends.length) };
+  const ptr = 64;
   new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
   const metaPtr = (ptr + bytes.length + 3) & ~3;
   new Uint32Array(memory.buffer, metaPtr, meta.length).set(meta);
@@ -63,18 +73,24 @@ function batch(events, decodeEach) {
   new Uint8Array(memory.buffer, rawPtr, raw.length).set(raw);
   const longPtr = rawPtr + raw.length;
   new Uint8Array(memory.buffer, longPtr, long.length).set(long);
-  return [memory, [ptr, bytes.length, metaPtr, events.length, widePtr, wide.length, longPtr, rawPtr, endsPtr, ends.length]];
+  const fields = {
+    text: ptr, textLen: bytes.length, meta: metaPtr, count: events.length, wide: widePtr, wideLen: wide.length,
+    long: longPtr, raw: rawPtr, ends: endsPtr, endsLen: ends.length,
+  };
+  const header = 8;
+  new Uint32Array(memory.buffer, header, 10).set(LAYOUT.trim().split(" ").map((name) => fields[name]));
+  return [memory, header];
 }
 
 function run(decodeEach, events, terminal = ["session.thread_status_terminated"]) {
-  const [memory, args] = batch(events, decodeEach);
+  const [memory, header] = batch(events, decodeEach);
   const errors = [];
-  const d = new Dispatcher(terminal, (type, id, raw, notObject) => errors.push({ type, id, raw, notObject }), memory, decodeEach);
+  const d = new Dispatcher(terminal, (type, id, raw, notObject) => errors.push({ type, id, raw, notObject }), memory, LAYOUT, decodeEach);
   const seen = [];
   d.add("any", null, (e, meta) => seen.push([e, meta.update]));
   const typed = [];
   d.add("type", "agent.message", (e) => typed.push(e.id));
-  const handled = d.deliver(...args);
+  const handled = d.deliver(header);
   return { seen, typed, errors, stop: d.stopped, handled, after: d.handled };
 }
 
@@ -154,36 +170,31 @@ test("both ways agree on random batches", () => {
   }
 });
 
-test("SseParser's events: decoded in one call or event by event, the same", async () => {
+test("SseParser's events: decoded in one call or event by event, the same", () => {
   // In Node, Rust hands data that is not ASCII over as UTF-16 (FLAG_WIDE_DATA), in a region of its own.
-  const { buildEvents } = await import("../../src/js/glue.js");
   let seed = 5;
   const rnd = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
   const pieces = ["a", "é", "調", "😀", " ", "\n", "{}", "x".repeat(30)];
   const text = (n) => Array.from({ length: n }, () => pieces[rnd(pieces.length)]).join("");
+  let wideSeen = false, ownLastSeen = false;
   for (let round = 0; round < 50; round++) {
-    const byWay = [false, true].map(() => ({ bytes: [], flags: [], wide: [], ends: [] }));
+    const events = [];
     const want = [];
     for (let i = 0, n = 1 + rnd(20); i < n; i++) {
       const type = ["message", "agent.message", text(3)][rnd(3)];
-      const hasId = rnd(3) > 0, id = hasId ? text(rnd(6)) : "";
+      const hasId = rnd(3) > 0, id = hasId ? text(rnd(6)) : undefined;
       const data = text(rnd(300));
-      const same = hasId && rnd(2) === 0, last = same ? id : text(rnd(4));
-      for (const [each, w] of byWay.entries()) {
-        const wide = each === 1 && /[^\x00-\x7f]/.test(data);
-        for (const p of [type, id, wide ? "" : data, same ? "" : last]) w.bytes.push(...enc.encode(p), 13);
-        if (wide) {
-          for (let k = 0; k < data.length; k++) w.wide.push(data.charCodeAt(k) & 0xff, data.charCodeAt(k) >> 8);
-          w.ends.push(w.wide.length);
-        }
-        w.flags.push((hasId ? FLAG_HAS_ID : 0) | (same ? FLAG_LAST_ID_IS_ID : 0) | (wide ? FLAG_WIDE_DATA : 0));
-      }
+      const last = hasId && rnd(2) === 0 ? id : text(rnd(4));
+      events.push({ type, id, data, last });
       want.push(hasId ? { type, data, id, lastEventId: last } : { type, data, lastEventId: last });
+      wideSeen ||= /[^\x00-\x7f]/.test(data);
+      ownLastSeen ||= last !== (id ?? "");
     }
-    for (const [each, w] of byWay.entries()) {
-      const args = [Uint8Array.from(w.bytes), Uint8Array.from(w.flags), Uint8Array.from(w.wide), Uint32Array.from(w.ends)];
-      assert.deepEqual(buildEvents(...args, each === 1), want, `round ${round}, ${each ? "event by event" : "in one call"}`);
+    for (const each of [false, true]) {
+      const [memory, header] = batch(events, each);
+      const got = new BatchReader(memory, LAYOUT, each).sseEvents(header);
+      assert.deepEqual(got, want, `round ${round}, ${each ? "event by event" : "in one call"}`);
     }
-    assert.ok(round > 0 || byWay[1].ends.length > 0, "UTF-16 data is covered");
   }
+  assert.ok(wideSeen && ownLastSeen, "UTF-16 data and own last event IDs are covered");
 });
