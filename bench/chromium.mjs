@@ -63,7 +63,7 @@ try {
 
   // Time to first event: a fresh page per run (HTTP cache warm after the first), median of 5.
   out.ttfe = {};
-  for (const name of ["threadtail ThreadStream", "threadtail SseParser", "eventsource-parser + JSON.parse",
+  for (const name of ["threadtail ThreadStream", "threadtail ThreadStream (bundled)", "threadtail SseParser", "eventsource-parser + JSON.parse",
     "@microsoft/fetch-event-source", "eventsource"]) {
     const ms = [];
     for (let i = 0; i < 6; i++) {

@@ -1,7 +1,8 @@
 // Loading the wasm for the "threadtail" and "threadtail/slim" entries: fetches it (or takes a
 // Response, the bytes or a compiled module), checks that WebAssembly came back, and
-// instantiates it. When the file is missing, the error names the fix for the setup that lost it
-// (README "Using it with your bundler"). scripts/package.mjs copies this file into pkg/ and
+// instantiates it (a Response served as application/wasm is compiled while it downloads).
+// When the file is missing, the error names the fix for the setup that lost it (README "Using
+// it with your bundler"). scripts/package.mjs copies this file into pkg/ and
 // points the "./glue.js" import at wasm-bindgen's snippet folder.
 import initWasm, { initSync as initWasmSync, isLoaded } from "./threadtail.js";
 import { ThreadtailError } from "./glue.js";
@@ -55,6 +56,19 @@ function bytesOf(source) {
     : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
 }
 
+/**
+ * What to instantiate from a Response: the Response itself when it is a native one that says it
+ * is WebAssembly, so that the engine compiles it while it downloads (and Chromium keeps the
+ * compiled code for the next load); else its bytes, read and checked first, so that a wrong
+ * answer (a 404, an HTML fallback page) gets an error that names the fix.
+ */
+async function responseSource(response, what, hints) {
+  const native = typeof Response === "function" && response instanceof Response;
+  const wasmType = /^application\/wasm\s*(;|$)/i.test((response.headers && response.headers.get("content-type")) || "");
+  if (response.ok && native && wasmType && typeof WebAssembly.instantiateStreaming === "function") return response;
+  return responseBytes(response, what, hints);
+}
+
 async function responseBytes(response, what, hints) {
   if (!response.ok) {
     throw loadError(`${what} answered HTTP ${response.status}, not the WebAssembly file: it is not served there. ${hints.missing}`, response.status);
@@ -69,7 +83,7 @@ async function responseBytes(response, what, hints) {
   return checkBytes(new Uint8Array(body), what, hints, response.headers && response.headers.get("content-type"));
 }
 
-async function fetchBytes(url, hints) {
+async function fetchSource(url, hints) {
   const href = String(url);
   if (href.startsWith("file:")) {
     // Node (and Node-like runtimes): fetch() takes no file: URL. getBuiltinModule keeps
@@ -92,16 +106,16 @@ async function fetchBytes(url, hints) {
     // it a base (Node, some workers). Not a missing file.
     throw loadError(`could not fetch ${href} (${e && e.message}): check the network and CORS, give an absolute URL, or pass the wasm's bytes`);
   }
-  return responseBytes(response, href, hints);
+  return responseSource(response, href, hints);
 }
 
 async function fromUrl(url, hints) {
   try {
-    return await fetchBytes(url, hints);
+    return await fetchSource(url, hints);
   } catch (e) {
     if (!VITE_DEPS_WASM.test(String(url))) throw e;
     try {
-      return await fetchBytes(new URL(VITE_DEPS_FALLBACK, url), hints);
+      return await fetchSource(new URL(VITE_DEPS_FALLBACK, url), hints);
     } catch {
       throw e;
     }
@@ -138,13 +152,25 @@ export async function loadWasm(input, { given = false } = {}) {
     } catch (e) {
       throw loadError(`could not fetch ${input.url} (${e && e.message}): check the network and CORS, or pass the wasm's bytes`);
     }
-    source = await responseBytes(response, input.url, hints);
+    source = await responseSource(response, input.url, hints);
   } else if (isUrl(input)) source = await fromUrl(typeof input === "string" ? input : input.href, hints);
-  else if (isResponse(input)) source = await responseBytes(input, input.url || "the Response given to init()", hints);
+  else if (isResponse(input)) source = await responseSource(input, input.url || "the Response given to init()", hints);
   else if (isModule(input)) source = input;
   else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to init()", hints);
   else throw invalidInput();
-  if (!isLoaded()) await initWasm({ module_or_path: source });
+  if (isLoaded()) return;
+  try {
+    await initWasm({ module_or_path: source });
+  } catch (e) {
+    // A Response compiled as it downloads (see `responseSource`) is checked only by compiling it.
+    if (!(source instanceof WebAssembly.Module) && isResponse(source) && e instanceof WebAssembly.CompileError) {
+      throw loadError(
+        `${source.url || "the Response given to init()"}: served as application/wasm, but not WebAssembly that compiles (${e.message}). ` +
+        `Serve threadtail_bg.wasm as the package ships it. ${hints.missing}`,
+      );
+    }
+    throw e;
+  }
 }
 
 /** The synchronous load: the bytes or a compiled module only. */

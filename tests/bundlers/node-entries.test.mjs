@@ -28,6 +28,7 @@ before(async () => {
     const html = () => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>app</title>");
     if (req.url === "/threadtail_bg.wasm" || req.url === "/node_modules/threadtail/threadtail_bg.wasm") wasm();
     else if (req.url === "/spa/threadtail_bg.wasm" || req.url.startsWith("/node_modules/.vite/deps/")) html();
+    else if (req.url === "/broken/threadtail_bg.wasm") res.writeHead(200, { "content-type": "application/wasm" }).end("GIF89a, not wasm");
     else res.writeHead(404).end("not found");
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
@@ -111,6 +112,8 @@ for (const [name, input, want] of [
   ["a relative URL (no document to resolve it)", () => `"threadtail_bg.wasm"`, /could not fetch threadtail_bg\.wasm .*give an absolute URL/],
   ["a rejected promise", () => `Promise.reject(new Error("no CDN"))`, /the promise given to init\(\) rejected \(no CDN\)/],
   ["bytes that are not WebAssembly", () => `new TextEncoder().encode("GIF89a")`, /not WebAssembly \(it starts with 47 49 46 38, not 00 61 73 6d\)/],
+  // Compiled as it downloads, so only the compiler sees what came back.
+  ["a file served as application/wasm that does not compile", (b) => `"${b}/broken/threadtail_bg.wasm"`, /broken\/threadtail_bg\.wasm: served as application\/wasm, but not WebAssembly that compiles.*Check the location given to init\(\)/],
 ]) {
   test(`slim: init() rejects ${name} with a wasm_load ThreadtailError naming the fix; a later init() may succeed`, async () => {
     const { stdout } = await run("slim-error.mjs", `
@@ -127,6 +130,30 @@ for (const [name, input, want] of [
     assert.equal(r.after, 1);
   });
 }
+
+test("slim: a native Response served as application/wasm is compiled as it downloads; anything else is read and checked first", async () => {
+  const { stdout } = await run("slim-streaming.mjs", `
+    import { readFileSync } from "node:fs";
+    import { init, SseParser } from "threadtail/slim";
+    let streamed = 0;
+    const instantiateStreaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = (...args) => (streamed++, instantiateStreaming(...args));
+    await init("${base}/threadtail_bg.wasm");
+    const first = streamed;
+    console.log(JSON.stringify({ first, parsed: new SseParser().push("data: ok\\n\\n").length }));
+  `);
+  assert.deepEqual(JSON.parse(stdout), { first: 1, parsed: 1 });
+  const { stdout: untyped } = await run("slim-untyped.mjs", `
+    import { readFileSync } from "node:fs";
+    import { init } from "threadtail/slim";
+    let streamed = 0;
+    const instantiateStreaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = (...args) => (streamed++, instantiateStreaming(...args));
+    await init(new Response(readFileSync(new URL(import.meta.resolve("threadtail/threadtail_bg.wasm")))));
+    console.log(streamed);
+  `);
+  assert.equal(untyped, "0", "a Response without the wasm type is read as bytes (and checked)");
+});
 
 test("slim: a URL or Response of another kind (by shape, as declared) loads too", async () => {
   const { stdout } = await run("slim-shapes.mjs", `
