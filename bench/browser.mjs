@@ -5,13 +5,15 @@ import { adapters, throughput } from "/adapters.mjs";
 
 const params = new URLSearchParams(location.search);
 const now = () => performance.now();
-const BUNDLED = " (bundled)";
+// "threadtail ThreadStream (bundled)" and "(bundled, preload)": the entry as one file built by
+// esbuild (bench/www.mjs), as an app ships it; the adapter is the name before the parentheses.
+const variantOf = (name) => /^(.*?)(?: \((.*)\))?$/.exec(name);
 
 async function loadLibs(which) {
   const libs = {};
   const want = (n) => !which || which.startsWith(n);
-  // "… (bundled)": the entry as one file built by esbuild (bench/www.mjs), as an app ships it.
-  if (want("threadtail")) libs.threadtail = await import(which?.endsWith(BUNDLED) ? "threadtail/bundled" : "threadtail");
+  const bundled = which !== undefined && variantOf(which)[2]?.startsWith("bundled");
+  if (want("threadtail")) libs.threadtail = await import(bundled ? "threadtail/bundled" : "threadtail");
   if (want("eventsource-parser")) libs.createParser = (await import("eventsource-parser")).createParser;
   if (want("@microsoft")) libs.fetchEventSource = (await import("@microsoft/fetch-event-source")).fetchEventSource;
   if (want("eventsource")) libs.EventSource = (await import("eventsource")).EventSource;
@@ -23,7 +25,7 @@ if (params.has("ttfe")) {
   const name = params.get("ttfe");
   const libs = await loadLibs(name === "native EventSource" ? "none" : name);
   const frame = 'id: evt_00000000000000000000000000000001\nevent: session.thread_status_terminated\ndata: {"type":"session.thread_status_terminated"}\n\n';
-  const n = await adapters(libs)[name.replace(BUNDLED, "")].run({ chunks: [new TextEncoder().encode(frame)], count: 1 });
+  const n = await adapters(libs)[variantOf(name)[1]].run({ chunks: [new TextEncoder().encode(frame)], count: 1 });
   window.ttfeResult = { name, events: n, ms: now() };
 }
 

@@ -19,10 +19,10 @@ const browser = await chromium.launch({
 const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
 const out = { version: browser.version() };
 
-async function open(query = "") {
+async function open(query = "", file = "page.html") {
   const page = await context.newPage();
   page.on("pageerror", (e) => log("page error: " + e.message));
-  await page.goto(`${base}/page.html${query}`);
+  await page.goto(`${base}/${file}${query}`);
   await page.waitForFunction(() => window.benchReady === true || window.ttfeResult !== undefined, null, { timeout: 60_000 });
   return page;
 }
@@ -63,11 +63,12 @@ try {
 
   // Time to first event: a fresh page per run (HTTP cache warm after the first), median of 5.
   out.ttfe = {};
-  for (const name of ["threadtail ThreadStream", "threadtail ThreadStream (bundled)", "threadtail SseParser", "eventsource-parser + JSON.parse",
+  for (const name of ["threadtail ThreadStream", "threadtail ThreadStream (bundled)",
+    "threadtail ThreadStream (bundled, preload)", "threadtail SseParser", "eventsource-parser + JSON.parse",
     "@microsoft/fetch-event-source", "eventsource"]) {
     const ms = [];
     for (let i = 0; i < 6; i++) {
-      const p = await open(`?ttfe=${encodeURIComponent(name)}`);
+      const p = await open(`?ttfe=${encodeURIComponent(name)}`, name.includes("preload") ? "preload.html" : "page.html");
       const r = await p.evaluate(() => window.ttfeResult);
       await p.close();
       if (i > 0) ms.push(r.ms);

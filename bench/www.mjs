@@ -1,7 +1,7 @@
 // Prepares bench/.www: the pages, generator and adapters, pkg/, and threadtail's browser entry
 // and the peers bundled by esbuild into ES modules (what the reference server serves with --static).
 import { build } from "esbuild";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -16,6 +16,9 @@ cpSync(root + "pkg", www + "pkg", { recursive: true });
 await build({ entryPoints: [root + "pkg/index.js"], bundle: true, minify: true, format: "esm", platform: "browser",
   outfile: www + "lib/threadtail.js", logLevel: "silent" });
 cpSync(root + "pkg/threadtail_bg.wasm", www + "lib/threadtail_bg.wasm");
+// The same page with the preload link the README suggests: the wasm's download starts at once.
+writeFileSync(www + "preload.html", readFileSync(root + "bench/page.html", "utf8").replace(
+  '<script type="module"', '<link rel="preload" href="/lib/threadtail_bg.wasm" as="fetch" crossorigin>\n<script type="module"'));
 for (const [out, spec] of [["eventsource-parser", "eventsource-parser"], ["fetch-event-source", "@microsoft/fetch-event-source"], ["eventsource", "eventsource"]]) {
   await build({ stdin: { contents: `export * from "${spec}";`, resolveDir: root, loader: "js" }, bundle: true,
     minify: true, format: "esm", platform: "browser", outfile: www + "lib/" + out + ".js", logLevel: "silent" });
