@@ -64,7 +64,7 @@ impl Attempt {
                 arrivals.clone(),
                 paused.clone(),
             );
-            let period = (idle / 4).clamp(25, 5_000);
+            let period = (idle / 4).clamp(25, 5_000) as u32;
             // The last arrival is dated by the tick that noticed it: the timeout fires between
             // `idle` and `idle` + 2 periods (half the idle time at most) after it.
             let (mut seen, mut seen_at) = (0u64, now_ms());

@@ -1,25 +1,8 @@
-//! Bindings to the globals (timers), and the Rust side of the helpers of `src/js/glue.js`
-//! (declared in `glue.rs`): error positions and bodies, list pages, chunks.
+//! The Rust side of the helpers of `src/js/glue.js` (declared in `glue.rs`): error positions
+//! and bodies, list pages, chunks.
 
 use crate::glue::{chunk_bytes, json_error_position, parse_api_error, parse_page_js};
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen]
-extern "C" {
-    /// `globalThis.setTimeout`.
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub(crate) fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    /// `globalThis.clearTimeout`.
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub(crate) fn clear_timeout(handle: &JsValue);
-    /// `globalThis.setInterval`.
-    #[wasm_bindgen(js_name = setInterval)]
-    pub(crate) fn set_interval(handler: &Function, ms: f64) -> JsValue;
-    /// `globalThis.clearInterval`.
-    #[wasm_bindgen(js_name = clearInterval)]
-    pub(crate) fn clear_interval(handle: &JsValue);
-}
 
 /// A decode error for an event whose data `JSON.parse` refused (or that is not an object),
 /// with the line and column the engine reported. Computed only on the error path.

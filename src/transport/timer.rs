@@ -1,9 +1,13 @@
-//! Owned timers: a sleep that can be ended early, and an interval. Dropping either clears it.
+//! Owned timers: `gloo-timers`' `Timeout` and `Interval` clear themselves when dropped (so
+//! nothing leaks per connection attempt); a sleep adds the early end that `close()`, `online`
+//! or a visible page need.
 
-use super::js::{clear_interval, clear_timeout, set_interval, set_timeout};
 use crate::glue::deferred;
+use crate::resume::MAX_TIMER_MS;
+pub(crate) use gloo_timers::callback::Interval;
+use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 /// A delay that `close()`, `online` or a visible page can end early by calling its waker.
@@ -12,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 pub(crate) struct Sleep {
     promise: Promise,
     resolve: Function,
-    handle: JsValue,
+    _timeout: Timeout,
 }
 
 impl Sleep {
@@ -20,11 +24,17 @@ impl Sleep {
     pub(crate) fn new(ms: u64) -> Sleep {
         let d = deferred();
         let resolve = d.resolve();
-        let handle = set_timeout(&resolve, ms as f64);
+        let fire = resolve.clone();
+        // A longer delay overflows the timer's 32-bit delay and would fire at once; the retry
+        // policy never asks for one.
+        let ms = ms.min(MAX_TIMER_MS) as u32;
+        let timeout = Timeout::new(ms, move || {
+            let _ = fire.call0(&JsValue::UNDEFINED);
+        });
         Sleep {
             promise: d.promise(),
             resolve,
-            handle,
+            _timeout: timeout,
         }
     }
 
@@ -36,37 +46,5 @@ impl Sleep {
     /// Waits until the timer fires or the waker is called.
     pub(crate) async fn wait(&self) {
         let _ = JsFuture::from(self.promise.clone()).await;
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        clear_timeout(&self.handle);
-    }
-}
-
-/// A repeating timer that owns its callback; dropping it clears the interval and frees the
-/// closure (so nothing leaks per connection attempt).
-#[derive(Debug)]
-pub(crate) struct Interval {
-    handle: JsValue,
-    _closure: Closure<dyn FnMut()>,
-}
-
-impl Interval {
-    /// Calls `f` every `ms` milliseconds until dropped.
-    pub(crate) fn new(ms: u64, f: impl FnMut() + 'static) -> Interval {
-        let closure = Closure::<dyn FnMut()>::new(f);
-        let handle = set_interval(closure.as_ref().unchecked_ref(), ms as f64);
-        Interval {
-            handle,
-            _closure: closure,
-        }
-    }
-}
-
-impl Drop for Interval {
-    fn drop(&mut self) {
-        clear_interval(&self.handle);
     }
 }
