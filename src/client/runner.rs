@@ -778,8 +778,8 @@ impl FetchDriver {
         on_page: &mut dyn FnMut(&Self, js_sys::Array),
     ) -> Result<(), Error> {
         let mut paging = Paging::new();
-        let mut cursor: Option<String> = None;
-        loop {
+        while let Some(cursor) = paging.next_page() {
+            let url = url(cursor);
             // A provider is asked again per page (and refreshed after a 401), as for lists.
             let token = match (&self.config.token, self.token.borrow().clone()) {
                 (Token::Provider(_), _) => self.config.token.clone(),
@@ -794,7 +794,7 @@ impl FetchDriver {
             let req = PageRequest {
                 shared: &self.shared,
                 fetch: &self.fetch,
-                url: &url(cursor.as_deref()),
+                url: &url,
                 token: &token,
                 headers: &self.config.headers,
                 retry: self.config.retry,
@@ -806,11 +806,9 @@ impl FetchDriver {
             if self.shared.closed.get() {
                 return Ok(());
             }
-            match paging.next(next.as_deref(), count)? {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
+            paging.arrived(next.as_deref(), count)?;
         }
+        Ok(())
     }
 
     /// Delivers listed events (JSON objects) through the dedupe, then flushes.

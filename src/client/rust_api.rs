@@ -307,13 +307,13 @@ async fn list_all(
         })?;
     let shared = Shared::new(Rc::new(Quiet), "");
     let mut paging = Paging::new();
-    let mut cursor: Option<String> = None;
     let mut items = Vec::new();
-    loop {
+    while let Some(cursor) = paging.next_page() {
+        let url = url(cursor);
         let req = PageRequest {
             shared: &shared,
             fetch: &fetch,
-            url: &url(cursor.as_deref()),
+            url: &url,
             token: &config.token,
             headers: &config.headers,
             retry: config.retry,
@@ -322,11 +322,9 @@ async fn list_all(
         let (page, next) = fetch_page(&req, &|_| {}).await?;
         let count = page.length() as usize;
         items.extend(page.iter());
-        match paging.next(next.as_deref(), count)? {
-            Some(next) => cursor = Some(next),
-            None => return Ok(items),
-        }
+        paging.arrived(next.as_deref(), count)?;
     }
+    Ok(items)
 }
 
 /// The JSON text of a listed item.

@@ -33,18 +33,15 @@ struct Pager {
     fetch: Function,
     retry: RetryOptions,
     buffer: VecDeque<JsValue>,
-    /// The cursor of the next page; `None` before the first page and at the end.
-    next_page: Option<String>,
+    /// The page to fetch next (see [`Paging::next_page`]).
     paging: Paging,
     /// A paging error, raised once the items before it were handed out.
     pending_error: Option<Error>,
-    started: bool,
     done: bool,
 }
 
 impl Pager {
-    fn url(&self) -> String {
-        let page = self.next_page.as_deref();
+    fn url(&self, page: Option<&str>) -> String {
         match &self.route {
             Route::Threads { statuses } => {
                 threads_url(&self.base, &self.session_id, statuses, self.limit, page)
@@ -88,13 +85,16 @@ impl ListIterator {
                         p.done = true;
                         return Err(to_js(&e));
                     }
-                    if p.done || shared.is_closed() || (p.started && p.next_page.is_none()) {
+                    let Some(page) = p
+                        .paging
+                        .next_page()
+                        .filter(|_| !p.done && !shared.is_closed())
+                    else {
                         p.done = true;
                         return Ok(iter_result(true, &JsValue::UNDEFINED).into());
-                    }
-                    p.started = true;
+                    };
                     (
-                        p.url(),
+                        p.url(page),
                         p.fetch.clone(),
                         p.token.clone(),
                         p.headers.clone(),
@@ -118,15 +118,9 @@ impl ListIterator {
                 })?;
                 let count = items.length() as usize;
                 p.buffer.extend(items.iter());
-                match p.paging.next(next.as_deref(), count) {
-                    Ok(next) => p.next_page = next,
-                    Err(e) => {
-                        // The items of this page are still handed out; the error ends the
-                        // listing after them.
-                        p.next_page = None;
-                        p.pending_error = Some(e);
-                    }
-                }
+                // The items of this page are still handed out; an error ends the listing
+                // after them.
+                p.pending_error = p.paging.arrived(next.as_deref(), count).err();
             }
         });
         *self.last.borrow_mut() = Some(promise.clone());
@@ -191,10 +185,8 @@ fn pager(
                 ..RetryOptions::default()
             },
             buffer: VecDeque::new(),
-            next_page: None,
             paging: Paging::new(),
             pending_error: None,
-            started: false,
             done: false,
         })),
     })
