@@ -7,9 +7,9 @@
 
 use futures_core::Stream;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use threadtail::client::{StreamConfig, ThreadStream, Token};
+use threadtail::client::{Callbacks, StreamConfig, ThreadStream, Token};
 use threadtail::events::Payload;
 use threadtail::request::Target;
 use threadtail::resume::RetryOptions;
@@ -228,6 +228,123 @@ fn config(sid: &str, tid: &str) -> StreamConfig {
     c
 }
 
+/// Posts an event whose frame on the stream is `frame`, as written (`_raw_frame`).
+async fn post_raw_frame(sid: &str, tid: &str, frame: &str) {
+    let body = obj(&[
+        ("type", JsValue::from_str("agent.message")),
+        ("_raw_frame", JsValue::from_str(frame)),
+    ]);
+    let body = JSON::stringify(&body).unwrap().as_string().unwrap();
+    control(
+        "POST",
+        &format!("/sessions/{sid}/threads/{tid}/events"),
+        Some(&body),
+    )
+    .await;
+}
+
+/// A thread's end as a server that names every event `message` sends it: the JSON `type`
+/// alone says it.
+fn termination_named_message(tid: &str) -> String {
+    format!(
+        "id: evt_end_{tid}\nevent: message\ndata: {{\"type\":\"session.thread_status_terminated\",\"session_thread_id\":\"{tid}\"}}\n\n"
+    )
+}
+
+/// `next` within `ms`, or `Err(())` when nothing came.
+async fn next_within<S: Stream + Unpin>(s: &mut S, ms: i32) -> Result<Option<S::Item>, ()> {
+    let deadline = js_sys::Date::now() + f64::from(ms);
+    let mut timer = std::pin::pin!(sleep(ms));
+    poll_fn(|cx| {
+        if let std::task::Poll::Ready(item) = Pin::new(&mut *s).poll_next(cx) {
+            return std::task::Poll::Ready(Ok(item));
+        }
+        if timer.as_mut().poll(cx).is_ready() || js_sys::Date::now() > deadline {
+            return std::task::Poll::Ready(Err(()));
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// A thread stream (`ThreadStream::events`) ends at its thread's end named by the JSON `type`
+/// only, as the JavaScript classes and `Callbacks` do, and sends no other request.
+#[wasm_bindgen_test]
+async fn rust_event_stream_ends_at_a_termination_named_by_its_json_type() {
+    let (sid, tid) = session_with_thread().await;
+    let before = post_event(&sid, &tid, "before the end").await;
+    post_raw_frame(&sid, &tid, &termination_named_message(&tid)).await;
+    control("DELETE", "/requests", None).await;
+    let mut events = ThreadStream::events(config(&sid, &tid)).unwrap();
+    let mut types = Vec::new();
+    loop {
+        match next_within(&mut events, 5_000).await {
+            Ok(Some(Ok((e, _)))) => types.push((e.id.unwrap_or_default(), e.event_type)),
+            Ok(Some(Err(e))) => panic!("unexpected error {e}"),
+            Ok(None) => break,
+            Err(()) => panic!("the stream did not end at the termination: {types:?}"),
+        }
+    }
+    assert_eq!(
+        types,
+        [
+            (before, String::from("agent.message")),
+            (
+                format!("evt_end_{tid}"),
+                String::from("session.thread_status_terminated")
+            ),
+        ]
+    );
+    sleep(300).await;
+    assert_eq!(
+        requests_to("/stream").await.len(),
+        1,
+        "no reconnect after the end"
+    );
+}
+
+/// A session stream through `Callbacks` goes on past one thread's end (named by the JSON type
+/// only): the session is not over.
+#[wasm_bindgen_test]
+async fn rust_session_stream_goes_on_past_a_threads_end() {
+    let (sid, tid) = session_with_thread().await;
+    let mut c = config(&sid, &tid);
+    c.target = Target::Session {
+        session_id: sid.clone(),
+    };
+    let seen: std::rc::Rc<std::cell::RefCell<Vec<String>>> = Default::default();
+    let got = seen.clone();
+    let stream = ThreadStream::connect(
+        c,
+        Callbacks::new(move |e, _| got.borrow_mut().push(e.event_type)),
+    )
+    .unwrap();
+    post_raw_frame(&sid, &tid, &termination_named_message(&tid)).await;
+    let other = control(
+        "POST",
+        &format!("/sessions/{sid}/threads"),
+        Some(r#"{"agent_name":"Helper","parent_thread_id":null}"#),
+    )
+    .await;
+    let after = post_event(&sid, &get_str(&other, "id"), "after one thread ended").await;
+    let deadline = js_sys::Date::now() + 5_000.0;
+    while !seen.borrow().iter().any(|t| t == "agent.message") && js_sys::Date::now() < deadline {
+        sleep(50).await;
+    }
+    let types = seen.borrow().clone();
+    assert!(
+        types
+            .iter()
+            .any(|t| t == "session.thread_status_terminated"),
+        "{types:?}"
+    );
+    assert!(
+        types.iter().any(|t| t == "agent.message"),
+        "the event {after} after a thread's end was not delivered: {types:?}"
+    );
+    drop(stream);
+}
+
 /// The Rust client: history then live, typed, as a `Stream`.
 #[wasm_bindgen_test]
 async fn rust_client_delivers_history_then_live_typed() {
@@ -374,7 +491,7 @@ async fn online_skips_the_remaining_backoff_delay() {
 
 /// Large text that is not ASCII, with escapes, through the JavaScript class as a browser runs
 /// it: its long strings are cut out in wasm and put back after `JSON.parse` of the rest
-/// (src/holes.rs), with the whole chunk decoded at once (glue.js `deliverBatch`).
+/// (src/holes.rs), with the whole chunk decoded at once (glue.js `BatchReader`, as in browsers).
 #[wasm_bindgen_test]
 async fn js_class_delivers_large_non_ascii_text_intact() {
     let (sid, tid) = session_with_thread().await;

@@ -14,6 +14,41 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
+/// Whether a decoded event ends its stream. The stream itself stops on the SSE event name (see
+/// `Delivery`); a server that names its events otherwise (`event: message`, or none) sends the
+/// end of a thread with its JSON `type` only, which only a decoded event shows. One rule for
+/// both Rust handlers, as the JavaScript dispatcher applies to the JSON type.
+struct TerminalWatch {
+    /// The types that end this stream (see [`Target::terminal_types`]): a session stream goes
+    /// on past a thread's termination.
+    types: &'static [&'static str],
+    seen: std::cell::Cell<bool>,
+}
+
+impl TerminalWatch {
+    fn new(target: &Target) -> TerminalWatch {
+        TerminalWatch {
+            types: target.terminal_types(),
+            seen: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Notes `event` (decoded from an event named `sse_type`).
+    fn saw(&self, sse_type: &str, event: &Event) {
+        if event.event_type != sse_type && self.types.contains(&event.event_type.as_str()) {
+            self.seen.set(true);
+        }
+    }
+
+    /// What the flush after the events noted says: stop when one ended the stream.
+    fn flushed(&self) -> Flushed {
+        Flushed {
+            stop: self.seen.replace(false),
+            handed: None,
+        }
+    }
+}
+
 type EventFn = Box<dyn Fn(Event, bool)>;
 type ErrorFn = Box<dyn Fn(&Error)>;
 type StateFn = Box<dyn Fn(State)>;
@@ -21,10 +56,8 @@ type ReconnectFn = Box<dyn Fn(&ReconnectInfo)>;
 
 /// Closures that receive a stream's typed events and lifecycle.
 pub struct Callbacks {
-    terminal: std::cell::Cell<bool>,
-    /// The types that end the stream (set by `connect` from the target: a session stream
-    /// goes on past a thread's termination).
-    terminal_types: &'static [&'static str],
+    /// Set by `connect` from the target.
+    terminal: TerminalWatch,
     on_event: EventFn,
     on_error: Option<ErrorFn>,
     on_state: Option<StateFn>,
@@ -42,8 +75,10 @@ impl Callbacks {
     /// new content.
     pub fn new(on_event: impl Fn(Event, bool) + 'static) -> Callbacks {
         Callbacks {
-            terminal: std::cell::Cell::new(false),
-            terminal_types: crate::events::THREAD_TERMINAL_TYPES,
+            terminal: TerminalWatch {
+                types: crate::events::THREAD_TERMINAL_TYPES,
+                seen: std::cell::Cell::new(false),
+            },
             on_event: Box::new(on_event),
             on_error: None,
             on_state: None,
@@ -74,13 +109,7 @@ impl Handler for Callbacks {
     fn event(&self, event: EventRef<'_>, update: bool) {
         match decode(event.event_type, event.id, &event.data()) {
             Ok(e) => {
-                // The stream stops on the SSE event name; a JSON `type` that differs is
-                // checked here.
-                if e.event_type != event.event_type
-                    && self.terminal_types.contains(&e.event_type.as_str())
-                {
-                    self.terminal.set(true);
-                }
+                self.terminal.saw(event.event_type, &e);
                 (self.on_event)(e, update);
             }
             Err(d) => {
@@ -91,10 +120,7 @@ impl Handler for Callbacks {
         }
     }
     fn flush(&self) -> Flushed {
-        Flushed {
-            stop: self.terminal.replace(false),
-            handed: None,
-        }
+        self.terminal.flushed()
     }
     fn error(&self, error: &Error) {
         if let Some(f) = &self.on_error {
@@ -123,7 +149,7 @@ pub struct ThreadStream {
 impl ThreadStream {
     /// Validates `config` and starts following the thread (or session).
     pub fn connect(config: StreamConfig, mut callbacks: Callbacks) -> Result<ThreadStream, Error> {
-        callbacks.terminal_types = config.target.terminal_types();
+        callbacks.terminal = TerminalWatch::new(&config.target);
         Ok(ThreadStream {
             shared: Shared::start(config, Rc::new(callbacks))?,
         })
@@ -136,6 +162,7 @@ impl ThreadStream {
         let handler = Rc::new(QueueHandler {
             queue: queue.clone(),
             shared: RefCell::new(Weak::new()),
+            terminal: TerminalWatch::new(&config.target),
         });
         let resume = config.last_event_id.clone().unwrap_or_default();
         let shared = Shared::start(config, handler.clone())?;
@@ -192,6 +219,7 @@ struct QueueHandler {
     queue: Rc<RefCell<Queue>>,
     /// The stream, for its resume point as each item is queued.
     shared: RefCell<Weak<Shared>>,
+    terminal: TerminalWatch,
 }
 
 impl QueueHandler {
@@ -207,10 +235,16 @@ impl QueueHandler {
 impl Handler for QueueHandler {
     fn event(&self, event: EventRef<'_>, update: bool) {
         let item = decode(event.event_type, event.id, &event.data())
-            .map(|e| (e, update))
+            .map(|e| {
+                self.terminal.saw(event.event_type, &e);
+                (e, update)
+            })
             .map_err(|d| Error::Decode(Box::new(d)));
         let resume = self.resume();
         self.queue.borrow_mut().push((item, resume));
+    }
+    fn flush(&self) -> Flushed {
+        self.terminal.flushed()
     }
     fn error(&self, error: &Error) {
         let resume = self.resume();
