@@ -14,7 +14,8 @@
 //!   it ends in `wide`, and `text` has no data part for it);
 //! - `long`, `raw`, `ends`: for [`FLAG_SKELETON`] events (see [`holes`]), their long strings
 //!   as UTF-16LE, their original data (for decode errors), and where each ends: per such
-//!   event, where its original data ends in `raw`, then where each string ends in `long`.
+//!   event, where its original data ends in `raw`, how many strings were cut out, then where
+//!   each string ends in `long`.
 //!
 //! Parts in `wide`, `long` and `raw` start where the previous one ended. Text that is not
 //! ASCII is where decoding costs most, which is why some of it goes over as UTF-16LE: a
@@ -31,13 +32,11 @@ pub(crate) const FLAG_HAS_ID: u32 = 2;
 /// The event's data is UTF-16LE in `wide` (its own text part is absent).
 pub(crate) const FLAG_WIDE_DATA: u32 = 4;
 /// The event's data part is a skeleton: its long strings were cut out into `long` (see
-/// `holes.rs`), and their count is in the bits from [`CUT_COUNT_SHIFT`] up. Streams only.
+/// `holes.rs`; `ends` says how many and where). Streams only.
 pub(crate) const FLAG_SKELETON: u32 = 8;
 /// The event's last event ID is not its id (or, without one, not empty): it follows the data
 /// part. `SseParser` only.
 pub(crate) const FLAG_OWN_LAST_ID: u32 = 16;
-/// Where a skeleton's count of cut-out strings starts in the flags.
-pub(crate) const CUT_COUNT_SHIFT: u32 = 8;
 
 /// Declares the header once: the `#[repr(C)]` struct Rust fills, and the names JavaScript
 /// reads its numbers by, in the same order.
@@ -170,13 +169,8 @@ impl Batch {
         }
         let data = event.data_bytes;
         let ascii = data.is_ascii();
-        let cut = if self.skeletons && data.len() >= holes::MIN_DATA && !ascii {
-            self.push_holes(data)
-        } else {
-            None
-        };
-        if let Some(cut) = cut {
-            flags |= FLAG_SKELETON | (cut << CUT_COUNT_SHIFT);
+        if self.skeletons && data.len() >= holes::MIN_DATA && !ascii && self.push_holes(data) {
+            flags |= FLAG_SKELETON;
         } else if self.wide_data && !ascii && self.push_wide(data) {
             flags |= FLAG_WIDE_DATA;
         } else {
@@ -208,11 +202,14 @@ impl Batch {
     }
 
     /// Pushes the long strings of `data` to `long` and its skeleton as the data part; returns
-    /// how many were cut out, or None, with nothing pushed, when none could be.
-    fn push_holes(&mut self, data: &[u8]) -> Option<u32> {
-        let found = holes::long_strings(data, holes::MIN_STRING)?;
+    /// false, with nothing pushed, when none could be cut out.
+    fn push_holes(&mut self, data: &[u8]) -> bool {
+        let Some(found) = holes::long_strings(data, holes::MIN_STRING) else {
+            return false;
+        };
         let first = self.ends.len();
-        self.ends.push(0);
+        // Where the original data ends, and how many strings: known at the end.
+        self.ends.extend([0, 0]);
         let mut cut = Vec::with_capacity(found.len());
         for hole in found {
             // A string the transcoder refuses stays in the skeleton, for JSON.parse to judge.
@@ -226,7 +223,7 @@ impl Batch {
         }
         if cut.is_empty() {
             self.ends.truncate(first);
-            return None;
+            return false;
         }
         let text = &mut self.text;
         holes::write_skeleton(data, &cut, |part| text.extend(part));
@@ -234,7 +231,8 @@ impl Batch {
         self.text.extend(b"\r");
         self.raw.extend(data);
         self.ends[first] = self.raw.len as u32;
-        Some(cut.len() as u32)
+        self.ends[first + 1] = cut.len() as u32;
+        true
     }
 
     /// How many events the batch holds.
@@ -296,7 +294,6 @@ mod tests {
             ("FLAG_WIDE_DATA", FLAG_WIDE_DATA),
             ("FLAG_SKELETON", FLAG_SKELETON),
             ("FLAG_OWN_LAST_ID", FLAG_OWN_LAST_ID),
-            ("CUT_COUNT_SHIFT", CUT_COUNT_SHIFT),
         ] {
             assert_eq!(
                 glue_value(name),
@@ -390,15 +387,17 @@ mod tests {
         let data = format!("{{\"a\":\"{long}\"}}");
         let mut b = Batch::for_stream(false);
         b.push(event("t", Some("9"), data.as_bytes(), "9"), false);
-        let flags = b.meta[3];
-        assert_eq!(flags & FLAG_SKELETON, FLAG_SKELETON);
-        assert_eq!(flags >> CUT_COUNT_SHIFT, 1, "one string cut out");
-        assert_eq!(b.ends, [data.len() as u32, 2 * holes::MIN_DATA as u32]);
+        assert_eq!(b.meta[3], FLAG_HAS_ID | FLAG_SKELETON);
+        assert_eq!(
+            b.ends,
+            [data.len() as u32, 1, 2 * holes::MIN_DATA as u32],
+            "the original's end, one string cut out, its end"
+        );
         assert_eq!(b.raw.bytes[..b.raw.len], *data.as_bytes());
     }
 
     #[test]
-    fn the_flags_are_distinct_bits_below_the_count() {
+    fn the_flags_are_distinct_bits() {
         let all = [
             FLAG_UPDATE,
             FLAG_HAS_ID,
@@ -407,10 +406,8 @@ mod tests {
             FLAG_OWN_LAST_ID,
         ];
         for (i, a) in all.iter().enumerate() {
-            assert!(a.is_power_of_two() && *a < 1 << CUT_COUNT_SHIFT);
+            assert!(a.is_power_of_two());
             assert!(all[i + 1..].iter().all(|b| a != b));
         }
-        // SseParser's flags travel as bytes.
-        assert!(all.iter().all(|f| *f <= u32::from(u8::MAX)));
     }
 }

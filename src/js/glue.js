@@ -212,15 +212,14 @@ export const FLAG_HAS_ID = 2;
 export const FLAG_WIDE_DATA = 4;
 export const FLAG_SKELETON = 8;
 export const FLAG_OWN_LAST_ID = 16;
-export const CUT_COUNT_SHIFT = 8;
 
 /**
  * The parts of a batch outside its text, taken in order by its events (see src/boundary.rs):
  * UTF-16 data (FLAG_WIDE_DATA), all of it made into one string and sliced; the long
  * strings of FLAG_SKELETON events, each made on its own when its event is handled (so that a kept
  * event keeps nothing else alive); and the original data of FLAG_SKELETON events, decoded only for a
- * decode error. `ends` holds, per FLAG_SKELETON event, where its original data ends in `raw`, then
- * where each of its strings ends in `long`.
+ * decode error. `ends` holds, per FLAG_SKELETON event, where its original data ends in `raw`, how
+ * many strings were cut out, then where each ends in `long`.
  */
 class OutOfLineParts {
   constructor(memory, wide, wideLen, long, raw, ends, endsLen) {
@@ -238,17 +237,17 @@ class OutOfLineParts {
     this.lastRaw = [0, 0];
   }
 
-  /** The next FLAG_SKELETON event's `n` strings. */
-  holes(n) {
+  /** The next FLAG_SKELETON event's strings. */
+  holes() {
     const ends = this.ends;
-    const rawEnd = ends[this.endsAt];
+    const rawEnd = ends[this.endsAt], n = ends[this.endsAt + 1];
     const strings = new Array(n);
     for (let h = 0; h < n; h++) {
-      const end = ends[this.endsAt + 1 + h];
+      const end = ends[this.endsAt + 2 + h];
       strings[h] = wideText(this.memory.buffer, this.long + this.longAt, end - this.longAt);
       this.longAt = end;
     }
-    this.endsAt += 1 + n;
+    this.endsAt += 2 + n;
     this.lastRaw = [this.raw + this.rawAt, rawEnd - this.rawAt];
     this.rawAt = rawEnd;
     return strings;
@@ -439,7 +438,7 @@ export class Dispatcher {
     let value;
     try {
       if (f & FLAG_SKELETON) {
-        const strings = r.parts.holes(f >>> CUT_COUNT_SHIFT);
+        const strings = r.parts.holes();
         // Each string was cut out as "\u0000" and its index, and no other string of the
         // skeleton starts with U+0000 (see src/holes.rs).
         value = JSON.parse(r.data, (_, v) => (typeof v === "string" && v.charCodeAt(0) === 0 ? strings[+v.slice(1)] : v));

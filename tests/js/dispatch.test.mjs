@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BatchReader, CUT_COUNT_SHIFT, Dispatcher, FLAG_HAS_ID, FLAG_OWN_LAST_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA,
+  BatchReader, Dispatcher, FLAG_HAS_ID, FLAG_OWN_LAST_ID, FLAG_SKELETON, FLAG_UPDATE, FLAG_WIDE_DATA,
 } from "../../src/js/glue.js";
 
 const enc = new TextEncoder();
@@ -48,8 +48,8 @@ function batch(events, decodeEach) {
     if (e.strings) {
       put(e.skeleton);
       raw.push(...enc.encode(e.data));
-      ends.push(raw.length, ...e.strings.map((t) => putUtf16(long, t)));
-      flags |= FLAG_SKELETON | (e.strings.length << CUT_COUNT_SHIFT);
+      ends.push(raw.length, e.strings.length, ...e.strings.map((t) => putUtf16(long, t)));
+      flags |= FLAG_SKELETON;
     } else if (decodeEach && typeof e.data === "string" && /[^\x00-\x7f]/.test(e.data)) {
       meta.push(putUtf16(wide, e.data));
       flags |= FLAG_WIDE_DATA;
