@@ -64,9 +64,28 @@ function bytesOf(source) {
  */
 async function responseSource(response, what, hints) {
   const native = typeof Response === "function" && response instanceof Response;
-  const wasmType = /^application\/wasm\s*(;|$)/i.test((response.headers && response.headers.get("content-type")) || "");
+  // Exactly, as wasm-bindgen's loader and Node compare it: with parameters or another case,
+  // they would fall back to reading a body the compiler already consumed.
+  const wasmType = response.headers && response.headers.get("content-type") === "application/wasm";
   if (response.ok && native && wasmType && typeof WebAssembly.instantiateStreaming === "function") return response;
   return responseBytes(response, what, hints);
+}
+
+/**
+ * What instantiating `what` threw, as a `wasm_load` error where the file or its download is at
+ * fault (`streamed`: compiled as it downloaded, see `responseSource`); anything else as is.
+ */
+function instantiateError(e, what, streamed) {
+  const served = streamed ? "served as application/wasm, but " : "";
+  if (e instanceof WebAssembly.CompileError) {
+    return loadError(`${what}: ${served}not WebAssembly that compiles (${e.message}): a truncated or altered file. Serve threadtail_bg.wasm as the package ships it.`);
+  }
+  if (e instanceof WebAssembly.LinkError) {
+    return loadError(`${what}: a threadtail_bg.wasm of another version (${e.message}). Serve the one shipped with this package's JavaScript.`);
+  }
+  // Reading a streamed body failed: the connection dropped, or the body was read before.
+  if (streamed) return loadError(`could not read the answer of ${what} (${e && e.message})`);
+  return e;
 }
 
 async function responseBytes(response, what, hints) {
@@ -144,32 +163,32 @@ export async function loadWasm(input, { given = false } = {}) {
   } catch (e) {
     throw loadError(`the promise given to init() rejected (${e && e.message})`);
   }
-  let source;
+  let source, what;
   if (isRequest(input)) {
+    what = input.url;
     let response;
     try {
       response = await fetch(input);
     } catch (e) {
-      throw loadError(`could not fetch ${input.url} (${e && e.message}): check the network and CORS, or pass the wasm's bytes`);
+      throw loadError(`could not fetch ${what} (${e && e.message}): check the network and CORS, or pass the wasm's bytes`);
     }
-    source = await responseSource(response, input.url, hints);
-  } else if (isUrl(input)) source = await fromUrl(typeof input === "string" ? input : input.href, hints);
-  else if (isResponse(input)) source = await responseSource(input, input.url || "the Response given to init()", hints);
-  else if (isModule(input)) source = input;
-  else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to init()", hints);
+    source = await responseSource(response, what, hints);
+  } else if (isUrl(input)) {
+    what = typeof input === "string" ? input : input.href;
+    source = await fromUrl(what, hints);
+  } else if (isResponse(input)) {
+    what = input.url || "the Response given to init()";
+    source = await responseSource(input, what, hints);
+  } else if (isModule(input)) source = input;
+  else if (isBytes(input)) source = checkBytes(bytesOf(input), (what = "the bytes given to init()"), hints);
   else throw invalidInput();
   if (isLoaded()) return;
   try {
     await initWasm({ module_or_path: source });
   } catch (e) {
-    // A Response compiled as it downloads (see `responseSource`) is checked only by compiling it.
-    if (!(source instanceof WebAssembly.Module) && isResponse(source) && e instanceof WebAssembly.CompileError) {
-      throw loadError(
-        `${source.url || "the Response given to init()"}: served as application/wasm, but not WebAssembly that compiles (${e.message}). ` +
-        `Serve threadtail_bg.wasm as the package ships it. ${hints.missing}`,
-      );
-    }
-    throw e;
+    // A Response compiled as it downloads (see `responseSource`) is checked only here.
+    const streamed = !isBytes(source) && !isModule(source);
+    throw instantiateError(e, streamed ? source.url || what : what || "the WebAssembly.Module given to init()", streamed);
   }
 }
 
@@ -180,7 +199,11 @@ export function loadWasmSync(input) {
   if (isModule(input)) source = input;
   else if (isBytes(input)) source = checkBytes(bytesOf(input), "the bytes given to initSync()", hintsFor(true));
   else throw invalidInput("initSync() takes the wasm's bytes or a WebAssembly.Module");
-  initWasmSync({ module: source });
+  try {
+    initWasmSync({ module: source });
+  } catch (e) {
+    throw instantiateError(e, isModule(source) ? "the WebAssembly.Module given to initSync()" : "the bytes given to initSync()", false);
+  }
 }
 
 function invalidInput(message = "init() takes a URL, a Response (or a promise of one), the wasm's bytes or a WebAssembly.Module") {

@@ -29,6 +29,7 @@ before(async () => {
     if (req.url === "/threadtail_bg.wasm" || req.url === "/node_modules/threadtail/threadtail_bg.wasm") wasm();
     else if (req.url === "/spa/threadtail_bg.wasm" || req.url.startsWith("/node_modules/.vite/deps/")) html();
     else if (req.url === "/broken/threadtail_bg.wasm") res.writeHead(200, { "content-type": "application/wasm" }).end("GIF89a, not wasm");
+    else if (req.url === "/typed-with-parameters/threadtail_bg.wasm") res.writeHead(200, { "content-type": "application/wasm; charset=binary" }).end(WASM);
     else res.writeHead(404).end("not found");
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
@@ -113,10 +114,14 @@ for (const [name, input, want] of [
   ["a rejected promise", () => `Promise.reject(new Error("no CDN"))`, /the promise given to init\(\) rejected \(no CDN\)/],
   ["bytes that are not WebAssembly", () => `new TextEncoder().encode("GIF89a")`, /not WebAssembly \(it starts with 47 49 46 38, not 00 61 73 6d\)/],
   // Compiled as it downloads, so only the compiler sees what came back.
-  ["a file served as application/wasm that does not compile", (b) => `"${b}/broken/threadtail_bg.wasm"`, /broken\/threadtail_bg\.wasm: served as application\/wasm, but not WebAssembly that compiles.*Check the location given to init\(\)/],
+  ["a file served as application/wasm that does not compile", (b) => `"${b}/broken/threadtail_bg.wasm"`, /broken\/threadtail_bg\.wasm: served as application\/wasm, but not WebAssembly that compiles \(.*\): a truncated or altered file/],
+  ["a download that breaks off", () => `new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])); c.error(new Error("connection reset")); } }), { headers: { "content-type": "application/wasm" } })`, /could not read the answer of the Response given to init\(\) \(connection reset\)/],
+  ["a Response whose body was read", (b) => `fetch("${b}/threadtail_bg.wasm").then(async (r) => (await r.arrayBuffer(), r))`, /could not read the answer of http:\/\/127\.0\.0\.1:\d+\/threadtail_bg\.wasm/],
+  ["a truncated file", () => `readFileSync(new URL(import.meta.resolve("threadtail/threadtail_bg.wasm"))).subarray(0, 1000)`, /the bytes given to init\(\): not WebAssembly that compiles \(.*\): a truncated or altered file/],
 ]) {
   test(`slim: init() rejects ${name} with a wasm_load ThreadtailError naming the fix; a later init() may succeed`, async () => {
     const { stdout } = await run("slim-error.mjs", `
+      import { readFileSync } from "node:fs";
       import { init, SseParser, ThreadtailError } from "threadtail/slim";
       let error;
       try { await init(${input(base)}); } catch (e) { error = e; }
@@ -153,6 +158,17 @@ test("slim: a native Response served as application/wasm is compiled as it downl
     console.log(streamed);
   `);
   assert.equal(untyped, "0", "a Response without the wasm type is read as bytes (and checked)");
+  // With parameters, wasm-bindgen's loader (and Node) would not stream it either, and would warn.
+  const { stdout: withParameters, stderr } = await run("slim-parameters.mjs", `
+    import { init, SseParser } from "threadtail/slim";
+    let streamed = 0;
+    const instantiateStreaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = (...args) => (streamed++, instantiateStreaming(...args));
+    await init("${base}/typed-with-parameters/threadtail_bg.wasm");
+    console.log(streamed, new SseParser().push("data: ok\\n\\n").length);
+  `);
+  assert.equal(withParameters, "0 1");
+  assert.equal(stderr, "", "no warning from the loader");
 });
 
 test("slim: a URL or Response of another kind (by shape, as declared) loads too", async () => {
