@@ -81,7 +81,7 @@ function instantiateError(e, what, streamed) {
     return loadError(`${what}: ${served}not WebAssembly that compiles (${e.message}): a truncated or altered file. Serve threadtail_bg.wasm as the package ships it.`);
   }
   if (e instanceof WebAssembly.LinkError) {
-    return loadError(`${what}: a threadtail_bg.wasm of another version (${e.message}). Serve the one shipped with this package's JavaScript.`);
+    return loadError(`${what}: WebAssembly of another threadtail version (${e.message}). Serve threadtail_bg.wasm as the package ships it.`);
   }
   // Reading a streamed body failed: the connection dropped, or the body was read before.
   if (streamed) return loadError(`could not read the answer of ${what} (${e && e.message})`);

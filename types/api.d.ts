@@ -88,7 +88,7 @@ export interface RetryOptions {
   initialDelayMs?: number;
   /** Cap of computed delays. Default 30000. */
   maxDelayMs?: number;
-  /** Consecutive failures before giving up. Default Infinity. */
+  /** Reconnects after consecutive failures before giving up (so at most maxAttempts + 1 connection attempts in a row fail). Default Infinity. */
   maxAttempts?: number;
   /** Floor of any delay, so `retry: 0` cannot busy-loop. Default 100. */
   minDelayMs?: number;
@@ -229,7 +229,7 @@ export class ListIterator<T = unknown> implements AsyncIterableIterator<T> {
 export interface ListOptions extends ConnectionOptions {
   /** Page size (1-1000). */
   limit?: number;
-  /** Attempts per page for retryable errors. Default 4. */
+  /** Retries of a page after a retryable error (so at most maxAttempts + 1 requests per page), as `retry.maxAttempts` for streams. Default 4. */
   maxAttempts?: number;
 }
 

@@ -112,6 +112,12 @@ impl ListIterator {
                 };
                 let fetched = fetch_page(&req, &|_| {}).await;
                 let mut p = pager.borrow_mut();
+                if shared.is_closed() {
+                    // `return()` came while the page was on its way (and aborted it): the
+                    // iteration is over, not failed.
+                    p.done = true;
+                    return Ok(iter_result(true, &JsValue::UNDEFINED).into());
+                }
                 let (items, next) = fetched.map_err(|e| {
                     p.done = true;
                     to_js(&e)

@@ -61,6 +61,22 @@ test("listThreadEvents: every event, in order, over pages of 2; type filter", as
   assert.equal((await listRequests(server)).length, 1);
 });
 
+test("return() while a next() waits for its page: that next() ends the iteration (done), it does not fail", async () => {
+  let calls = 0;
+  // A page that never comes, until the request is aborted.
+  const fetch = (url, init) => {
+    calls++;
+    return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+  };
+  const it = tt.listThreads({ baseUrl: "http://127.0.0.1:9/v1", token: TOKEN, sessionId: "sess_1", fetch });
+  const pending = it.next();
+  await sleep(20);
+  await it.return();
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  assert.equal(calls, 1, "no request after return()");
+});
+
 test("list errors have the stream's kinds: 401, 404, 400", async () => {
   const ids = await server.thread();
   const cases = [

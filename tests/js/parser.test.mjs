@@ -260,7 +260,9 @@ test("any chunking of a mixed stream yields the same events (random splits)", ()
 });
 
 test("bad options and bad chunks throw invalid_argument, never crash", () => {
-  for (const opts of [{ maxEventBytes: 0 }, { maxEventBytes: "big" }, { maxEventBytes: -1 }, { onComment: 3 }, { onError: "x" }, 5, "s"]) {
+  for (const opts of [{ maxEventBytes: 0 }, { maxEventBytes: "big" }, { maxEventBytes: -1 }, { onComment: 3 }, { onError: "x" }, 5, "s",
+    // No stream's id can hold these; a CR would also break the batch's framing.
+    { lastEventId: "a\rb" }, { lastEventId: "a\nb" }, { lastEventId: "a\0b" }]) {
     assert.throws(
       () => new SseParser(opts),
       (e) => e instanceof ThreadtailError && e.kind === "invalid_argument",

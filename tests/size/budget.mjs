@@ -8,7 +8,7 @@
 // Lower it when the package shrinks; never raise it without saying why in the commit.
 import { sizes } from "../../bench/size.mjs";
 
-const BUDGET_GZIP_BYTES = 101_000;
+const BUDGET_GZIP_BYTES = 101_500;
 const GOAL_GZIP_BYTES = 50_000;
 
 const { threadtail: t } = await sizes();
