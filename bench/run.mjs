@@ -131,7 +131,7 @@ for (const [envName, t] of [["Node", results.node_ttfe], ["Chromium", results.ch
   if (!t) continue;
   const best = Math.min(...Object.entries(t).filter(([n]) => PEER(n)).map(([, v]) => v.ms));
   for (const [name, r] of Object.entries(t))
-    P(pad(`${envName} ${name}`, 42) + pad(`${r.ms.toFixed(1)} [${r.min.toFixed(1)}-${r.max.toFixed(1)}]`, 22) + ratio(r.ms / best));
+    P(pad(`${envName} ${name}`, 54) + pad(`${r.ms.toFixed(1)} [${r.min.toFixed(1)}-${r.max.toFixed(1)}]`, 22) + ratio(r.ms / best));
 }
 P();
 
