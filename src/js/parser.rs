@@ -60,10 +60,7 @@ impl SseParser {
             // No stream can set such a value (an `id:` line ends at a line break, and an id
             // with NUL is ignored), and a CR would break the batch's framing (boundary.rs).
             if id.contains(['\r', '\n', '\0']) {
-                return Err(invalid(
-                    "lastEventId",
-                    "contains a line break or NUL",
-                ));
+                return Err(invalid("lastEventId", "contains a line break or NUL"));
             }
             parser.set_last_event_id(&id);
         }
