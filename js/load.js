@@ -83,9 +83,24 @@ function instantiateError(e, what, streamed) {
   if (e instanceof WebAssembly.LinkError) {
     return loadError(`${what}: WebAssembly of another threadtail version (${e.message}). Serve threadtail_bg.wasm as the package ships it.`);
   }
-  // Reading a streamed body failed: the connection dropped, or the body was read before.
-  if (streamed) return loadError(`could not read the answer of ${what} (${e && e.message})`);
+  if (streamed) return readError(what, e);
   return e;
+}
+
+/** Reading an answer's body failed: the connection dropped, or the body was read before. */
+const readError = (what, e) => loadError(`could not read the answer of ${what} (${e && e.message})`);
+
+/**
+ * `fetch(input)`; no answer at all (a network or CORS failure, or a relative URL where no
+ * document gives it a base: Node, some workers) is a `wasm_load` error ending in `advice`. Not a
+ * missing file.
+ */
+async function fetchResponse(input, what, advice) {
+  try {
+    return await fetch(input);
+  } catch (e) {
+    throw loadError(`could not fetch ${what} (${e && e.message}): ${advice}`);
+  }
 }
 
 async function responseBytes(response, what, hints) {
@@ -96,8 +111,7 @@ async function responseBytes(response, what, hints) {
   try {
     body = await response.arrayBuffer();
   } catch (e) {
-    // A body already read, or a connection that broke while reading it.
-    throw loadError(`could not read the answer of ${what} (${e && e.message})`);
+    throw readError(what, e);
   }
   return checkBytes(new Uint8Array(body), what, hints, response.headers && response.headers.get("content-type"));
 }
@@ -117,15 +131,8 @@ async function fetchSource(url, hints) {
     }
     return checkBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), href, hints);
   }
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    // No answer at all: a network or CORS failure, or a relative URL where no document gives
-    // it a base (Node, some workers). Not a missing file.
-    throw loadError(`could not fetch ${href} (${e && e.message}): check the network and CORS, give an absolute URL, or pass the wasm's bytes`);
-  }
-  return responseSource(response, href, hints);
+  const advice = "check the network and CORS, give an absolute URL, or pass the wasm's bytes";
+  return responseSource(await fetchResponse(url, href, advice), href, hints);
 }
 
 async function fromUrl(url, hints) {
@@ -166,12 +173,7 @@ export async function loadWasm(input, { given = false } = {}) {
   let source, what;
   if (isRequest(input)) {
     what = input.url;
-    let response;
-    try {
-      response = await fetch(input);
-    } catch (e) {
-      throw loadError(`could not fetch ${what} (${e && e.message}): check the network and CORS, or pass the wasm's bytes`);
-    }
+    const response = await fetchResponse(input, what, "check the network and CORS, or pass the wasm's bytes");
     source = await responseSource(response, what, hints);
   } else if (isUrl(input)) {
     what = typeof input === "string" ? input : input.href;

@@ -19,7 +19,7 @@ export const CACHE_LIMITS = Object.freeze({ maxEvents: 200, maxBytes: 1 << 20 })
 /** Version of the persisted record: any other is discarded with a warning. */
 export const STORE_VERSION = 1;
 /** Broadcasts a catching member holds while its own connection catches up (then the oldest go). */
-export const MAX_HELD = 10000;
+const MAX_HELD = 10000;
 
 // ---- the stream's identity ---------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ export function readRecord(record, limits) {
 // ---- ids delivered recently (a follower's safety net against duplicates) -----------------------
 
 /** A set of the `cap` most recent ids. */
-export function recentIds(cap = 4096) {
+function recentIds(cap = 4096) {
   return { set: new Set(), order: [], cap };
 }
 

@@ -38,7 +38,7 @@ import { ThreadStream, SessionStream, ThreadtailError } from "./index.js";
 import {
   streamIdentity, credentialsSource, emptyBuffer, bufferPush, entrySize, storeRecord, readRecord,
   createMember, followItems, syncReply, joinWith, catchUpItem, positionReport, handoverPoint,
-  followLeader, promoteCatching, awaited, rememberId, RING_LIMITS, CACHE_LIMITS,
+  followLeader, promoteCatching, awaited, RING_LIMITS, CACHE_LIMITS,
 } from "./tabs-core.js";
 
 const PREFIX = "threadtail:";
@@ -282,9 +282,9 @@ class SharedStream {
       return;
     }
     if (this.#closed || read.empty) return;
-    this.#member.lastId = read.lastId;
+    // Nothing has used the member yet (the stream joins after this).
+    this.#member = createMember(read.lastId, read.entries.map((e) => e.id));
     this.#ring.complete = false;
-    for (const e of read.entries) rememberId(this.#member.recent, e.id);
     // Delivered in a later task: listeners are attached right after the constructor.
     this.#deliver(read.entries, true);
   }

@@ -168,10 +168,12 @@ impl Batch {
             flags |= FLAG_HAS_ID;
         }
         let data = event.data_bytes;
-        let ascii = data.is_ascii();
-        if self.skeletons && data.len() >= holes::MIN_DATA && !ascii && self.push_holes(data) {
+        let large = self.skeletons && data.len() >= holes::MIN_DATA;
+        // Scanned only when the answer is used (per event: most batches go as UTF-8 anyway).
+        let not_ascii = (large || self.wide_data) && !data.is_ascii();
+        if large && not_ascii && self.push_holes(data) {
             flags |= FLAG_SKELETON;
-        } else if self.wide_data && !ascii && self.push_wide(data) {
+        } else if self.wide_data && not_ascii && self.push_wide(data) {
             flags |= FLAG_WIDE_DATA;
         } else {
             self.part(data);

@@ -5,7 +5,7 @@ import { listThreads } from "./pkg/index.js";
 // The tabs of this origin share one connection per stream, and a reload resumes from the
 // thread's cached events (threadtail/tabs): open the viewer in a second tab to see it.
 import { SharedThreadStream, SharedSessionStream } from "./pkg/tabs.js";
-import { createSessionModel, isEnded, eventGroup, EVENT_GROUPS as G } from "./pkg/model.js";
+import { createSessionModel, isEnded, eventGroup, selectChildren, EVENT_GROUPS as G } from "./pkg/model.js";
 
 const DEMO_SESSION = "sess_demo0000000000000000000000000001";
 const DEV_TOKEN = "devtoken";
@@ -241,9 +241,9 @@ function renderTree() {
   const walk = (t, depth) => {
     if (hideEnded && depth > 0 && isEnded(t) && t.id !== state.selected) return;
     order.push([t, depth]);
-    t.childIds.map((c) => snap.threads[c]).sort(byCreated).forEach((c) => walk(c, depth + 1));
+    selectChildren(snap, t.id).sort(byCreated).forEach((c) => walk(c, depth + 1));
   };
-  snap?.rootIds.map((id) => snap.threads[id]).sort(byCreated).forEach((t) => walk(t, 0));
+  if (snap) selectChildren(snap, null).sort(byCreated).forEach((t) => walk(t, 0));
   order.forEach(([t, depth], i) => {
     const el = threadItem(t);
     el.style.setProperty("--depth", String(Math.min(depth, 4)));
@@ -500,6 +500,7 @@ async function connect(conn) {
   state.session = session;
   state.offSession = session.subscribe(renderTree);
   $("thread-tree").replaceChildren();
+  items.clear();
   $("event-list").replaceChildren();
   $("timeline-title").textContent = "Timeline";
   $("timeline-thread-id").textContent = "";

@@ -27,8 +27,12 @@ struct TerminalWatch {
 
 impl TerminalWatch {
     fn new(target: &Target) -> TerminalWatch {
+        TerminalWatch::of(target.terminal_types())
+    }
+
+    fn of(types: &'static [&'static str]) -> TerminalWatch {
         TerminalWatch {
-            types: target.terminal_types(),
+            types,
             seen: std::cell::Cell::new(false),
         }
     }
@@ -75,10 +79,7 @@ impl Callbacks {
     /// new content.
     pub fn new(on_event: impl Fn(Event, bool) + 'static) -> Callbacks {
         Callbacks {
-            terminal: TerminalWatch {
-                types: crate::events::THREAD_TERMINAL_TYPES,
-                seen: std::cell::Cell::new(false),
-            },
+            terminal: TerminalWatch::of(crate::events::THREAD_TERMINAL_TYPES),
             on_event: Box::new(on_event),
             on_error: None,
             on_state: None,

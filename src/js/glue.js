@@ -335,17 +335,24 @@ export class BatchReader {
   }
 
   /**
-   * The batch as `SseParser.push` returns it: `{ type, data, id?, lastEventId }` per event (the
-   * type and id decoded in one call, which is faster in Node).
+   * The batch as `SseParser.push` returns it: `{ type, data, id?, lastEventId }` per event (in
+   * Node the type and id decoded in one call, which is faster there).
    */
   sseEvents(header) {
     const out = new Array(this.open(header));
     for (let k = 0; this.next(); k++) {
       const f = this.flags, data = this.data;
-      const head = part(this.src, this.typeStart, this.idEnd);
-      const cut = head.indexOf("\r");
-      const type = head.slice(0, cut);
-      const id = f & FLAG_HAS_ID ? head.slice(cut + 1) : undefined;
+      let type, id;
+      if (this.each) {
+        const head = part(this.src, this.typeStart, this.idEnd);
+        const cut = head.indexOf("\r");
+        type = head.slice(0, cut);
+        id = f & FLAG_HAS_ID ? head.slice(cut + 1) : undefined;
+      } else {
+        // The decoded text: `next()` found where the type and id end.
+        type = this.type();
+        id = this.id();
+      }
       const lastEventId = f & FLAG_OWN_LAST_ID ? part(this.src, this.lastStart, this.pos - 1) : id ?? "";
       out[k] = id === undefined ? { type, data, lastEventId } : { type, data, id, lastEventId };
     }
@@ -367,7 +374,6 @@ const META_UPDATE = Object.freeze({ update: true });
 export class Dispatcher {
   constructor(terminalTypes, onDecodeError, memory, layout, decodeEach = DECODE_EACH) {
     this.reader = new BatchReader(memory, layout, decodeEach);
-    this.decodeEach = decodeEach;
     this.typed = new Map();
     this.any = [];
     this.lists = { error: [], state: [], reconnect: [] };
@@ -380,6 +386,11 @@ export class Dispatcher {
     this.handled = -1;
     // Whether the last delivery must stop the reading (see `deliver`).
     this.stopped = false;
+  }
+
+  /** Whether each event's data is decoded on its own (see `BatchReader`). */
+  get decodeEach() {
+    return this.reader.each;
   }
 
   /** Adds a listener; returns the function that removes it. */

@@ -57,9 +57,9 @@ impl SseParser {
         let max = count_at_least(&options, "maxEventBytes", 1)?.unwrap_or(DEFAULT_MAX_EVENT_BYTES);
         let mut parser = Parser::with_max_event_bytes(max);
         if let Some(id) = string(&options, "lastEventId", false)? {
-            // No stream can set such a value (an `id:` line ends at a line break, and an id
-            // with NUL is ignored), and a CR would break the batch's framing (boundary.rs).
-            if id.contains(['\r', '\n', '\0']) {
+            // No stream can set such a value, and a CR would break the batch's framing
+            // (boundary.rs).
+            if crate::resume::has_line_break_or_nul(&id) {
                 return Err(invalid("lastEventId", "contains a line break or NUL"));
             }
             parser.set_last_event_id(&id);

@@ -13,7 +13,9 @@ pub use decide::{decide, parse_retry_after, Decision, Outcome};
 pub use dedupe::{data_hash, Dedupe, Seen, DEFAULT_WINDOW};
 pub use lifecycle::{Command, Input, Lifecycle, MAX_RETRY_AFTER_MS};
 pub use paging::{Paging, MAX_PAGES};
-pub use point::{header_value, unresumable, ResumePoint, MAX_RESUME_ID_BYTES};
+pub use point::{
+    has_line_break_or_nul, header_value, unresumable, ResumePoint, MAX_RESUME_ID_BYTES,
+};
 pub use policy::{Backoff, RetryOptions, MAX_TIMER_MS};
 
 /// The connection state an application sees.

@@ -31,11 +31,16 @@ pub fn unresumable(id: &str) -> Option<&'static str> {
         return Some("it starts or ends with white space, which a header value loses");
     }
     // The parser never yields these in an id; an application-given resume point may carry them.
-    // (Bytes, not chars: this runs for every event.)
-    if memchr::memchr3(b'\r', b'\n', 0, id.as_bytes()).is_some() {
+    if has_line_break_or_nul(id) {
         return Some("it contains a line break or NUL");
     }
     None
+}
+
+/// Whether `id` holds a CR, LF or NUL, which no event stream's id can (an `id:` line ends at a
+/// line break, and an id with NUL is ignored). Bytes, not chars: this runs for every event.
+pub fn has_line_break_or_nul(id: &str) -> bool {
+    memchr::memchr3(b'\r', b'\n', 0, id.as_bytes()).is_some()
 }
 
 /// The `Last-Event-ID` header value for an id: its UTF-8 bytes, one character per byte.

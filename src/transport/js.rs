@@ -47,7 +47,6 @@ pub(crate) fn api_error(text: &str) -> Option<crate::error::ApiError> {
     })
 }
 
-/// A list page as (items, next page cursor), or `None` when the text is not one.
 /// An event's data as the client serialises a listed event (`JSON.stringify` of the parse), to
 /// compare a streamed copy with a REST listing whatever the server's formatting; `None` when
 /// it is not JSON.
@@ -57,6 +56,7 @@ pub(crate) fn canonical_json(data: &[u8]) -> Option<String> {
     js_sys::JSON::stringify(&value).ok()?.as_string()
 }
 
+/// A list page as (items, next page cursor), or `None` when the text is not one.
 pub(crate) fn parse_page(text: &str) -> Option<(js_sys::Array, Option<String>)> {
     let v = parse_page_js(text);
     if v.is_undefined() {
