@@ -253,13 +253,12 @@ fn termination_named_message(tid: &str) -> String {
 
 /// `next` within `ms`, or `Err(())` when nothing came.
 async fn next_within<S: Stream + Unpin>(s: &mut S, ms: i32) -> Result<Option<S::Item>, ()> {
-    let deadline = js_sys::Date::now() + f64::from(ms);
     let mut timer = std::pin::pin!(sleep(ms));
     poll_fn(|cx| {
         if let std::task::Poll::Ready(item) = Pin::new(&mut *s).poll_next(cx) {
             return std::task::Poll::Ready(Ok(item));
         }
-        if timer.as_mut().poll(cx).is_ready() || js_sys::Date::now() > deadline {
+        if timer.as_mut().poll(cx).is_ready() {
             return std::task::Poll::Ready(Err(()));
         }
         std::task::Poll::Pending

@@ -138,14 +138,12 @@ for (const [name, input, want] of [
 
 test("slim: a native Response served as application/wasm is compiled as it downloads; anything else is read and checked first", async () => {
   const { stdout } = await run("slim-streaming.mjs", `
-    import { readFileSync } from "node:fs";
     import { init, SseParser } from "threadtail/slim";
     let streamed = 0;
     const instantiateStreaming = WebAssembly.instantiateStreaming;
     WebAssembly.instantiateStreaming = (...args) => (streamed++, instantiateStreaming(...args));
     await init("${base}/threadtail_bg.wasm");
-    const first = streamed;
-    console.log(JSON.stringify({ first, parsed: new SseParser().push("data: ok\\n\\n").length }));
+    console.log(JSON.stringify({ first: streamed, parsed: new SseParser().push("data: ok\\n\\n").length }));
   `);
   assert.deepEqual(JSON.parse(stdout), { first: 1, parsed: 1 });
   const { stdout: untyped } = await run("slim-untyped.mjs", `

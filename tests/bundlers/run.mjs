@@ -5,7 +5,6 @@
 // the wasm is taken away and the same page must fail with the error that names the fix.
 // The tools come from the root devDependencies (found by walking up from .tmp/bundlers/).
 // Needs pkg/ and target/debug/threadtail-devserver. Last line: `checks: N passed`.
-import { chromium } from "playwright-core";
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -14,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { startServer, TOKEN } from "../js/helpers/server.mjs";
+import { launchChromium } from "../e2e/harness.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const HERE = join(ROOT, "tests/bundlers");
@@ -178,11 +178,7 @@ try {
   await server.event(session, thread, { type: "agent.message", content: "from the server" });
   const query = "?" + new URLSearchParams({ base: server.base, session, thread, token: TOKEN });
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchChromium();
 
   // Loads a page; resolves with its result once it has received its event(s), failed, or timed out.
   const visit = async (url, wantWorker, timeout) => {

@@ -86,8 +86,9 @@ try {
   }
 
   // A dedicated worker joins the same stream: still one connection.
-  await pages[1].evaluate((o) => window.worker(o), options(t1));
-  await pages[1].waitForFunction(() => window.workerGot.filter((m) => m.id).length >= 20, null, { timeout: WAIT });
+  const workerPage = pages[1];
+  await workerPage.evaluate((o) => window.worker(o), options(t1));
+  await workerPage.waitForFunction(() => window.workerGot.filter((m) => m.id).length >= 20, null, { timeout: WAIT });
   check("a dedicated worker follows the same connection (still one stream request)", (await streamRequests(t1.threadId)).length === 1);
 
   // ---- the leader closes: hand-over; 500 events with drops ------------------------------------
@@ -105,7 +106,6 @@ try {
     try {
       await p.waitForFunction(() => window.stream.role === "leader", null, { timeout: 2000 });
       handover = await p.evaluate(() => window.log.filter((l) => l.role === "leader").pop());
-      handover.page = p;
       break;
     } catch { /* the other one */ }
   }
@@ -127,8 +127,11 @@ try {
     check(`tab ${i + 1}${p === late ? " (joined late)" : ""}: 500 events with drops and a hand-over, each once and in order`,
       JSON.stringify(ids) === JSON.stringify(want), `${ids.length} events, ${new Set(ids).size} distinct`);
   }
-  const workerIds = (await pages[0].evaluate(() => window.workerGot?.filter((m) => m.id).map((m) => m.id))) ?? [];
-  if (pages[0] !== late && workerIds.length) {
+  // The worker went with its page when that page was the leader that closed.
+  if (workerPage !== leader) {
+    // Given the time the tabs had; a shortfall is the check's to report.
+    await workerPage.waitForFunction(() => window.workerGot.filter((m) => m.id).length >= 520, null, { timeout: WAIT }).catch(() => {});
+    const workerIds = await workerPage.evaluate(() => window.workerGot.filter((m) => m.id).map((m) => m.id));
     check("the worker too: each once and in order", JSON.stringify(workerIds) === JSON.stringify(want), `${workerIds.length}`);
   }
   const reqs = await streamRequests(t1.threadId);
