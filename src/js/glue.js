@@ -335,24 +335,17 @@ export class BatchReader {
   }
 
   /**
-   * The batch as `SseParser.push` returns it: `{ type, data, id?, lastEventId }` per event (in
-   * Node the type and id decoded in one call, which is faster there).
+   * The batch as `SseParser.push` returns it: `{ type, data, id?, lastEventId }` per event (the
+   * type and id decoded in one call, which is faster in Node).
    */
   sseEvents(header) {
     const out = new Array(this.open(header));
     for (let k = 0; this.next(); k++) {
       const f = this.flags, data = this.data;
-      let type, id;
-      if (this.each) {
-        const head = part(this.src, this.typeStart, this.idEnd);
-        const cut = head.indexOf("\r");
-        type = head.slice(0, cut);
-        id = f & FLAG_HAS_ID ? head.slice(cut + 1) : undefined;
-      } else {
-        // The decoded text: `next()` found where the type and id end.
-        type = this.type();
-        id = this.id();
-      }
+      const head = part(this.src, this.typeStart, this.idEnd);
+      const cut = head.indexOf("\r");
+      const type = head.slice(0, cut);
+      const id = f & FLAG_HAS_ID ? head.slice(cut + 1) : undefined;
       const lastEventId = f & FLAG_OWN_LAST_ID ? part(this.src, this.lastStart, this.pos - 1) : id ?? "";
       out[k] = id === undefined ? { type, data, lastEventId } : { type, data, id, lastEventId };
     }
